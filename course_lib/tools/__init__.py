@@ -1,0 +1,1 @@
+"""Instructor tooling (not imported by the chapters): execute, release, grade, bench."""
