@@ -1,0 +1,460 @@
+"""Logistic regression in NumPy, fitted by gradient descent or by Newton's method (IRLS).
+
+The model (chapter 1's notation): for features x ∈ R^d, weights w ∈ R^d and bias b,
+
+    s = w·x + b,        p = p(y = 1 | x) = σ(s).
+
+The objective is the mean binary cross-entropy of the N training examples plus an optional
+L2 penalty on the weights:
+
+    L(w, b) = (1/N) Σᵢ ℓᵢ + (λ/2)·‖w‖²,     ℓᵢ = −[yᵢ log pᵢ + (1 − yᵢ) log(1 − pᵢ)],
+
+with λ = ``l2`` >= 0. The penalty is on **w only, not on b**: penalising b would pull every
+prediction towards 1/2 when the classes are imbalanced, and the fit would change if the
+features were merely shifted (a shift of x is absorbed by b, and should cost nothing).
+
+Its derivatives, written with the design matrix X (N × d) and p = σ(Xw + b):
+
+    ∇_w L = Xᵀ(p − y)/N + λw,       ∂L/∂b = mean(p − y),
+    ∇²L   = X̃ᵀ S X̃ / N + λ·diag(1, …, 1, 0),     S = diag(p ⊙ (1 − p)),
+
+where X̃ = [X, 1] is X with a column of ones appended, so that θ = (w, b) is one vector of
+length d + 1 with the bias **last**. The Hessian is positive semi-definite (and positive
+definite when λ > 0 and both classes occur), so L is convex: every stationary point is a
+global minimum. See Bishop, PRML §4.3.2–4.3.3, and the CS229 notes.
+
+Public functions (used by the chapter, its self-checks and the tests):
+
+- :func:`logistic_objective`  L(w, b)
+- :func:`logistic_gradient`   (∇_w L, ∂L/∂b)
+- :func:`logistic_hessian`    ∇²L, a (d + 1) × (d + 1) matrix, bias last
+- :class:`LogisticRegression` the model: ``fit`` (``method="gd"`` or ``"newton"``),
+  ``decision_function``, ``predict_proba``, ``predict``, and the histories of a fit
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+
+from ._validation import as_float_array, check_in_set, check_nonnegative
+from .functional import sigmoid
+from .losses import bce_with_logits
+
+__all__ = ["LogisticRegression", "ConvergenceWarning", "logistic_objective", "logistic_gradient",
+           "logistic_hessian"]
+
+METHODS = ("gd", "newton")
+_DEFAULT_MAX_ITER = {"gd": 10_000, "newton": 100}
+
+
+class ConvergenceWarning(UserWarning):
+    """A fit stopped before reaching the minimum (or the minimum does not exist)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Input checks
+# ---------------------------------------------------------------------------------------------
+
+def _check_X(X, name: str = "X") -> np.ndarray:
+    X = as_float_array(X, name, allow_inf=False,
+                       inf_reason="Features must be finite numbers; check for a division by zero "
+                                  "or an overflow when the features were computed")
+    if X.ndim != 2:
+        hint = (" For a single feature, use X.reshape(-1, 1); for a single example, "
+                "X.reshape(1, -1)." if X.ndim == 1 else "")
+        raise ValueError(f"{name} must be a 2-D array of shape (N, d), one example per row, "
+                         f"but it has shape {X.shape}.{hint}")
+    return X
+
+
+def _check_y(y, n_examples: int) -> np.ndarray:
+    y = as_float_array(y, "y")
+    if y.ndim == 2 and 1 in y.shape:
+        raise ValueError(f"y must be a 1-D array of N labels, but it has shape {y.shape}; "
+                         "flatten it first with y.ravel()")
+    if y.ndim != 1:
+        raise ValueError(f"y must be a 1-D array of N labels, but it has shape {y.shape}")
+    if y.shape[0] != n_examples:
+        raise ValueError(f"X has {n_examples} rows (examples) but y has {y.shape[0]} labels; "
+                         "they must have one label per example")
+    check_in_set(y, "y", (0.0, 1.0),
+                 hint="If your labels are -1/+1, use y = (t + 1) / 2")
+    return y
+
+
+def _check_params(w, b, d: int) -> tuple[np.ndarray, float]:
+    w = as_float_array(w, "w", allow_inf=False)
+    if w.ndim != 1 or w.shape[0] != d:
+        raise ValueError(f"w must be a 1-D array with one weight per feature, shape ({d},), "
+                         f"but it has shape {w.shape}")
+    b_arr = as_float_array(b, "b", allow_inf=False)
+    if b_arr.size != 1:
+        raise ValueError(f"b must be a single number, not an array of shape {b_arr.shape}")
+    return w, float(b_arr.reshape(()))
+
+
+def _check_l2(l2) -> float:
+    l2_arr = as_float_array(l2, "l2", allow_inf=False)
+    if l2_arr.ndim != 0:
+        raise ValueError(f"l2 must be a single number, not an array of shape {l2_arr.shape}")
+    check_nonnegative(l2_arr, "l2")
+    return float(l2_arr)
+
+
+def _check_positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a whole number >= 1, not {value!r}")
+    return int(value)
+
+
+def _check_positive_float(value, name: str, *, allow_zero: bool = False) -> float:
+    arr = as_float_array(value, name, allow_inf=False)
+    if arr.ndim != 0:
+        raise ValueError(f"{name} must be a single number, not an array of shape {arr.shape}")
+    value = float(arr)
+    if value < 0.0 or (value == 0.0 and not allow_zero):
+        raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'}, not {value!r}")
+    return value
+
+
+def _checked_problem(X, y, w, b, l2):
+    X = _check_X(X)
+    y = _check_y(y, X.shape[0])
+    w, b = _check_params(w, b, X.shape[1])
+    return X, y, w, b, _check_l2(l2)
+
+
+# ---------------------------------------------------------------------------------------------
+# The objective and its derivatives (unchecked kernels, then the public, checked functions)
+# ---------------------------------------------------------------------------------------------
+
+def _objective(X, y, w, b, l2) -> float:
+    return float(bce_with_logits(X @ w + b, y)) + 0.5 * l2 * float(w @ w)
+
+
+def _objective_and_gradient(X, y, w, b, l2) -> tuple[float, np.ndarray, float]:
+    """L, ∇_w L and ∂L/∂b, from one evaluation of the logits s = Xw + b."""
+    s = X @ w + b
+    loss = float(bce_with_logits(s, y)) + 0.5 * l2 * float(w @ w)
+    residual = sigmoid(s) - y                    # p − y, one entry per example
+    return loss, X.T @ residual / X.shape[0] + l2 * w, float(residual.mean())
+
+
+def _gradient(X, y, w, b, l2) -> tuple[np.ndarray, float]:
+    return _objective_and_gradient(X, y, w, b, l2)[1:]
+
+
+def _hessian(X, w, b, l2) -> np.ndarray:
+    p = sigmoid(X @ w + b)
+    X1 = np.column_stack([X, np.ones(X.shape[0])])
+    H = (X1.T * (p * (1.0 - p))) @ X1 / X.shape[0]   # X̃ᵀ S X̃ / N without forming S
+    H = 0.5 * (H + H.T)   # exactly symmetric (the product above may differ in the last bit)
+    H[np.arange(X.shape[1]), np.arange(X.shape[1])] += l2
+    return H
+
+
+def logistic_objective(X, y, w, b, l2: float = 0.0) -> float:
+    """The training objective L(w, b) = mean BCE + (λ/2)‖w‖² (λ = ``l2``; b is not penalised).
+
+    The mean BCE is computed from the logits with the stable
+    :func:`course_lib.losses.bce_with_logits`, so it is finite for any finite w and b.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, d)
+        Features, one example per row.
+    y : array_like, shape (N,)
+        Labels, 0 or 1.
+    w : array_like, shape (d,)
+        Weights.
+    b : float
+        Bias.
+    l2 : float, default 0.0
+        Strength λ >= 0 of the L2 penalty on w.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If a shape does not fit, a label is not 0/1, l2 < 0, or an input is empty, NaN or
+        infinite.
+
+    Examples
+    --------
+    >>> round(logistic_objective([[1.0], [2.0]], [0, 1], [0.0], 0.0), 6)   # log 2
+    0.693147
+    """
+    return _objective(*_checked_problem(X, y, w, b, l2))
+
+
+def logistic_gradient(X, y, w, b, l2: float = 0.0) -> tuple[np.ndarray, float]:
+    """The gradient of :func:`logistic_objective`: ``(Xᵀ(p − y)/N + λw, mean(p − y))``.
+
+    Parameters
+    ----------
+    X, y, w, b, l2
+        As in :func:`logistic_objective`.
+
+    Returns
+    -------
+    grad_w : numpy.ndarray, shape (d,)
+    grad_b : float
+
+    Examples
+    --------
+    >>> g_w, g_b = logistic_gradient([[1.0], [2.0]], [0, 1], [0.0], 0.0)
+    >>> g_w, g_b                      # p = 1/2 everywhere: ((0.5·1 − 0.5·2)/2, 0)
+    (array([-0.25]), 0.0)
+    """
+    return _gradient(*_checked_problem(X, y, w, b, l2))
+
+
+def logistic_hessian(X, w, b, l2: float = 0.0) -> np.ndarray:
+    """The Hessian of :func:`logistic_objective` with respect to θ = (w, b), bias last.
+
+    H = X̃ᵀ S X̃ / N + λ·diag(1, …, 1, 0), with X̃ = [X, 1] and S = diag(p(1 − p)). It does not
+    depend on the labels. It is symmetric and positive semi-definite.
+
+    Parameters
+    ----------
+    X, w, b, l2
+        As in :func:`logistic_objective`.
+
+    Returns
+    -------
+    numpy.ndarray, shape (d + 1, d + 1)
+
+    Examples
+    --------
+    >>> logistic_hessian([[1.0], [-1.0]], [0.0], 0.0)   # p(1 − p) = 1/4 for both
+    array([[0.25, 0.  ],
+           [0.  , 0.25]])
+    """
+    X = _check_X(X)
+    w, b = _check_params(w, b, X.shape[1])
+    return _hessian(X, w, b, _check_l2(l2))
+
+
+# ---------------------------------------------------------------------------------------------
+# The model
+# ---------------------------------------------------------------------------------------------
+
+class LogisticRegression:
+    """Binary logistic regression p(y = 1 | x) = σ(w·x + b), fitted by minimising
+    mean BCE + (λ/2)‖w‖² (see the module docstring; the bias is not penalised).
+
+    Parameters
+    ----------
+    l2 : float, default 0.0
+        Strength λ >= 0 of the L2 penalty on the weights. With λ = 0 and linearly separable
+        training data the minimum does not exist (‖w‖ grows without bound); any λ > 0 gives a
+        unique, finite minimum.
+
+    Attributes (after ``fit``)
+    --------------------------
+    w : numpy.ndarray, shape (d,)
+        The weights.
+    b : float
+        The bias.
+    loss_history : numpy.ndarray, shape (n_iter + 1,)
+        The objective at the starting point and after every iteration.
+    grad_norm_history : numpy.ndarray, shape (n_iter + 1,)
+        The Euclidean norm of the full gradient (∇_w L, ∂L/∂b) at the same points.
+    weight_norm_history : numpy.ndarray, shape (n_iter + 1,)
+        ‖w‖ at the same points.
+    n_iter : int
+        The number of iterations taken.
+    converged : bool
+        True when the gradient norm fell to ``tol`` or below (and the data are not separated,
+        see ``separable``).
+    separable : bool
+        True when l2 = 0 and the final weights classify every training example correctly with
+        a strictly positive margin: the data are linearly separable, so the maximum-likelihood
+        weights do not exist (scaling w and b up lowers the loss forever).
+    status : str
+        A sentence saying why the fit stopped.
+
+    Examples
+    --------
+    >>> from course_lib.toy_data import make_two_blobs
+    >>> X, y = make_two_blobs(100, separation=2.0, seed=0)
+    >>> model = LogisticRegression().fit(X, y, method="newton")
+    >>> model.converged, model.n_iter < 10
+    (True, True)
+    """
+
+    def __init__(self, l2: float = 0.0):
+        self.l2 = _check_l2(l2)
+        self.w: np.ndarray | None = None
+        self.b: float | None = None
+        self.loss_history = np.empty(0)
+        self.grad_norm_history = np.empty(0)
+        self.weight_norm_history = np.empty(0)
+        self.n_iter = 0
+        self.converged = False
+        self.separable = False
+        self.status = "not fitted"
+
+    def __repr__(self) -> str:
+        return f"LogisticRegression(l2={self.l2!r})"
+
+    # -- fitting ------------------------------------------------------------------------------
+    def fit(self, X, y, method: str = "newton", *, lr: float = 0.1, max_iter: int | None = None,
+            tol: float = 1e-8, w_init=None, b_init: float = 0.0, warn: bool = True):
+        """Fit w and b to the data by gradient descent or by Newton's method.
+
+        Both methods start from ``w_init`` (zeros by default) and ``b_init`` and stop when the
+        norm of the gradient is at most ``tol``, or after ``max_iter`` iterations.
+
+        - ``method="gd"``: gradient descent, θ ← θ − lr·∇L(θ), with a fixed learning rate. It
+          decreases L for any lr <= 1/M, where M = λ_max(X̃ᵀX̃)/(4N) + λ bounds the curvature
+          (p(1 − p) <= 1/4); it converges linearly, slowly when the problem is ill-conditioned.
+        - ``method="newton"``: Newton's method, θ ← θ − H⁻¹∇L(θ), which for this loss is
+          iteratively reweighted least squares (IRLS). Near the minimum it converges
+          quadratically (the number of correct digits doubles every step). As a safeguard the
+          step is halved (up to 30 times) while it would increase L; for ordinary data the full
+          step is always taken.
+
+        Parameters
+        ----------
+        X : array_like, shape (N, d)
+            Features, one example per row, finite.
+        y : array_like, shape (N,)
+            Labels, 0 or 1.
+        method : {"newton", "gd"}, default "newton"
+        lr : float, default 0.1
+            The learning rate of gradient descent (> 0); ignored by Newton's method.
+        max_iter : int, optional
+            The most iterations; 10 000 for "gd" and 100 for "newton" by default.
+        tol : float, default 1e-8
+            Stop when ‖(∇_w L, ∂L/∂b)‖ <= tol (>= 0).
+        w_init : array_like, shape (d,), optional
+            Starting weights; zeros by default.
+        b_init : float, default 0.0
+            Starting bias.
+        warn : bool, default True
+            Issue a :class:`ConvergenceWarning` when the fit did not converge.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            If an input has the wrong shape, a label is not 0/1, X has NaN or infinite entries,
+            the method is unknown, or lr, max_iter or tol is out of range.
+        """
+        X = _check_X(X)
+        y = _check_y(y, X.shape[0])
+        if not isinstance(method, str) or method not in METHODS:
+            raise ValueError(f"method must be 'gd' (gradient descent) or 'newton' (Newton/IRLS), "
+                             f"not {method!r}")
+        lr = _check_positive_float(lr, "lr")
+        max_iter = _check_positive_int(_DEFAULT_MAX_ITER[method] if max_iter is None else max_iter,
+                                       "max_iter")
+        tol = _check_positive_float(tol, "tol", allow_zero=True)
+        d = X.shape[1]
+        w, b = _check_params(np.zeros(d) if w_init is None else w_init, b_init, d)
+        w = w.copy()
+
+        losses, grad_norms, weight_norms = [], [], []
+        stop_reason = ""
+        k = 0
+        while True:
+            loss, g_w, g_b = _objective_and_gradient(X, y, w, b, self.l2)
+            grad_norm = float(np.sqrt(g_w @ g_w + g_b * g_b))
+            losses.append(loss)
+            grad_norms.append(grad_norm)
+            weight_norms.append(float(np.sqrt(w @ w)))
+            if grad_norm <= tol:
+                break
+            if k == max_iter:
+                stop_reason = (f"stopped after max_iter={max_iter} iterations with gradient norm "
+                               f"{grad_norm:.3g} > tol={tol:g}")
+                break
+            if method == "gd":
+                w, b = w - lr * g_w, b - lr * g_b
+            else:
+                step, stop_reason = self._newton_step(X, y, w, b, g_w, g_b, loss)
+                if step is None:
+                    break
+                w, b = w - step[:d], b - step[d]
+            k += 1
+
+        self.w, self.b = w, float(b)
+        self.loss_history = np.array(losses)
+        self.grad_norm_history = np.array(grad_norms)
+        self.weight_norm_history = np.array(weight_norms)
+        self.n_iter = k
+        margins = (2.0 * y - 1.0) * (X @ w + b)
+        self.separable = bool(self.l2 == 0.0 and np.all(margins > 0.0))
+        if self.separable:
+            stop_reason = (stop_reason + "; " if stop_reason else "") + (
+                "the weights separate the training data perfectly, so the maximum-likelihood "
+                "weights do not exist: scaling w and b up lowers the loss forever and ‖w‖ grows "
+                "without bound. Use l2 > 0 (or stop early on purpose)")
+        self.converged = not stop_reason
+        name = "gradient descent" if method == "gd" else "Newton's method"
+        if self.converged:
+            self.status = (f"{name} converged in {k} iterations "
+                           f"(gradient norm {grad_norms[-1]:.3g} <= tol={tol:g})")
+        else:
+            self.status = f"{name} did not converge: {stop_reason}"
+            if warn:
+                warnings.warn(self.status, ConvergenceWarning, stacklevel=2)
+        return self
+
+    def _newton_step(self, X, y, w, b, g_w, g_b, loss):
+        """The (safeguarded) Newton step to subtract from θ, or (None, reason) to stop."""
+        H = _hessian(X, w, b, self.l2)
+        g = np.append(g_w, g_b)
+        try:
+            step = np.linalg.solve(H, g)
+        except np.linalg.LinAlgError:
+            step = None
+        if step is None or not np.all(np.isfinite(step)):
+            return None, ("the Hessian is singular (p(1 − p) is 0 for every example, or the "
+                          "features are linearly dependent), so Newton's step is undefined")
+        d = X.shape[1]
+        for _ in range(30):
+            if _objective(X, y, w - step[:d], b - step[d], self.l2) <= loss:
+                return step, ""
+            step = step / 2.0
+        return None, "no Newton step (even halved 30 times) decreased the loss"
+
+    # -- predicting ---------------------------------------------------------------------------
+    def _fitted_X(self, X) -> np.ndarray:
+        if self.w is None:
+            raise ValueError("this model has not been fitted yet: call fit(X, y) first")
+        X = _check_X(X)
+        if X.shape[1] != self.w.shape[0]:
+            raise ValueError(f"X has {X.shape[1]} features (columns) but the model was fitted "
+                             f"with {self.w.shape[0]}")
+        return X
+
+    def decision_function(self, X) -> np.ndarray:
+        """The logits s = Xw + b, shape (N,)."""
+        return self._fitted_X(X) @ self.w + self.b
+
+    def predict_proba(self, X) -> np.ndarray:
+        """The probabilities p = σ(Xw + b) that y = 1, shape (N,)."""
+        return sigmoid(self.decision_function(X))
+
+    def predict(self, X, threshold: float = 0.5) -> np.ndarray:
+        """The predicted labels, 1.0 where p >= ``threshold`` and 0.0 elsewhere, shape (N,).
+
+        ``threshold`` must lie strictly between 0 and 1; with the default 1/2 the prediction is
+        1 exactly where s >= 0, on the positive side of the decision boundary w·x + b = 0.
+        """
+        t = as_float_array(threshold, "threshold", allow_inf=False)
+        if t.ndim != 0 or not 0.0 < float(t) < 1.0:
+            raise ValueError(f"threshold must be a single number strictly between 0 and 1, "
+                             f"not {threshold!r}")
+        return (self.predict_proba(X) >= float(t)).astype(np.float64)
