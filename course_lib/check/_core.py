@@ -89,14 +89,16 @@ class CheckResult:
     def report(self) -> str:
         """The text a student sees: a header, one line per test, then a summary."""
         lines = [f"Self-check for exercise {self.label}: {self.title}"]
+        if self.not_implemented:
+            lines.append(f"  [TODO] not implemented yet ({self.total} tests waiting): replace the "
+                         "`raise NotImplementedError(...)` line with your code, then run this cell again.")
+            return "\n".join(lines)
         for o in self.outcomes:
             mark = {PASSED: "PASS", FAILED: "FAIL", NOT_IMPLEMENTED: "TODO", SKIPPED: "SKIP"}[o.status]
             lines.append(f"  [{mark}] {o.description}")
             if o.detail:
                 lines.extend("         " + d for d in o.detail.splitlines())
-        if self.not_implemented:
-            lines.append("  -> not implemented yet: replace the `raise NotImplementedError` with your code.")
-        elif self.ok:
+        if self.ok:
             lines.append(f"  -> all {self.total} tests passed.")
         else:
             lines.append(f"  -> {self.passed} of {self.total} tests passed.")
@@ -127,7 +129,7 @@ class Check:
         self._stopped = False
 
     # -- running one call safely ------------------------------------------------------
-    def _call(self, description: str, compute: Callable[[], Any]):
+    def _call(self, description: str, compute: Callable[[], Any], *, inputs: str = "", hint: str = ""):
         """Run ``compute``; return (ok, value). Records not-implemented and errors."""
         if self._stopped:
             self.result.outcomes.append(TestOutcome(description, SKIPPED))
@@ -140,9 +142,11 @@ class Check:
             self._stopped = True
             return False, None
         except Exception as exc:  # noqa: BLE001 - the student's error becomes a failure
-            self.result.outcomes.append(
-                TestOutcome(description, FAILED, f"raised {type(exc).__name__}: {exc}")
-            )
+            detail = [f"input:     {inputs}"] if inputs else []
+            detail.append(f"raised:    {type(exc).__name__}: {exc}")
+            if hint:
+                detail.append(f"hint:      {hint}")
+            self.result.outcomes.append(TestOutcome(description, FAILED, "\n".join(detail)))
             return False, None
 
     def _record(self, description, ok, *, inputs, expected, received, tolerance, hint):
@@ -165,7 +169,7 @@ class Check:
               rtol: float = 1e-7, atol: float = 1e-12, inputs: str = "", hint: str = "") -> bool:
         """Pass when ``compute()`` has the shape of ``expected`` and matches it within
         ``|got - expected| <= atol + rtol * |expected|`` elementwise (NaN never matches)."""
-        ran, got = self._call(description, compute)
+        ran, got = self._call(description, compute, inputs=inputs, hint=hint)
         if not ran:
             return False
         expected_arr = np.asarray(expected, dtype=float)
@@ -185,7 +189,7 @@ class Check:
     def that(self, description: str, compute: Callable[[], Any], predicate: Callable[[Any], bool], *,
              expected: str, inputs: str = "", hint: str = "") -> bool:
         """Pass when ``predicate(compute())`` is true; ``expected`` says in words what should hold."""
-        ran, got = self._call(description, compute)
+        ran, got = self._call(description, compute, inputs=inputs, hint=hint)
         if not ran:
             return False
         try:

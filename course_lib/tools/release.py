@@ -1,0 +1,235 @@
+"""Write the student edition of the chapters: solutions out, stubs in, plain Markdown.
+
+    python -m course_lib release book/ student/
+
+For every chapter of :data:`course_lib.check.registry.CHAPTERS` whose notebook exists in the
+book folder, this writes a notebook of the same name in the output folder where
+
+- each ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` region becomes ``# YOUR CODE HERE`` and
+  ``raise NotImplementedError("<label>: ...")`` at the region's indentation (the ``def`` line,
+  the docstring and everything else around the region stay);
+- the gate cells (``{solution-start}``, ``{solution-end}``) and the code cells of a gate without
+  markers (demonstrations of the solution) are removed; a gate with no marked code (a prose
+  answer) becomes an answer placeholder;
+- outputs and execution counts are cleared;
+- MyST that only the website understands becomes plain Markdown (numbered exercises, glued
+  values from the instructor notebook's stored outputs, author-year citations, admonitions as
+  block quotes, figures as images);
+- a first cell says that this is the student edition and how to self-check.
+
+It fails closed: a notebook that breaks the exercise format (a marker outside a gate, nested or
+unbalanced markers, an unclosed gate) stops the release with an error naming the notebook and
+the cell index, and nothing is written. The output is deterministic: cell ids are derived from
+the instructor notebook's ids, nothing depends on the time, so a second run writes identical
+bytes.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from course_lib.check.registry import CHAPTERS
+from course_lib.tools import _notebook_format as fmt
+
+ANSWER_PLACEHOLDER = "*Your answer:* ..."
+
+
+def chapter_numbers(book_dir: Path) -> dict[str, int]:
+    """Notebook stem -> chapter number for the numbered parts of ``_toc.yml`` (next to or above
+    the book folder), so that exercises get the numbers the website shows (``Exercise 2.3``)."""
+    for toc in (book_dir / "_toc.yml", book_dir.parent / "_toc.yml"):
+        if toc.exists():
+            break
+    else:
+        return {}
+    data = yaml.safe_load(toc.read_text(encoding="utf-8")) or {}
+    numbers: dict[str, int] = {}
+    for part in data.get("parts", []):
+        if not part.get("numbered"):
+            continue
+        for n, chapter in enumerate(part.get("chapters", []), start=1):
+            if "file" in chapter:
+                numbers[Path(chapter["file"]).stem] = n
+    return numbers
+
+
+def doc_titles(book_dir: Path) -> dict[str, str]:
+    """Page stem -> its first level-1 heading, for ``{doc}`` references without a text."""
+    titles: dict[str, str] = {}
+    for path in sorted(book_dir.glob("*.md")) + sorted(book_dir.glob("*.ipynb")):
+        if path.suffix == ".md":
+            text = path.read_text(encoding="utf-8")
+        else:
+            try:
+                nb = nbformat.read(str(path), as_version=4)
+            except Exception:  # noqa: BLE001 - a broken page simply has no title here
+                continue
+            text = "\n".join(fmt.source_of(c) for c in nb.cells if c.cell_type == "markdown")
+        for line in text.splitlines():
+            if line.startswith("# "):
+                titles[path.stem] = line[2:].strip()
+                break
+    return titles
+
+
+def _cell_id(base: str, suffix: str) -> str:
+    return f"{base}-{suffix}"[:64]
+
+
+def banner(title: str, checked: list[str]) -> str:
+    how = ("After each exercise whose solution is code there is a self-check cell, "
+           "for example `check." + checked[0] + "(...)`. " if checked else
+           "Exercises whose solution is code are followed by a self-check cell. ")
+    return (
+        f"> **Student edition.** This is the student edition of *{title}*: the solutions are "
+        "taken out.\n>\n"
+        "> - Where a cell says `# YOUR CODE HERE`, replace the `raise NotImplementedError(...)` "
+        "line with your code (keep the `def` line and the docstring).\n"
+        f"> - {how}Run it after your function: it prints one line per test, PASS or FAIL, and for "
+        "a failure the input, the expected and the received value, the tolerance and a hint. "
+        "Until you write the function it says *not implemented yet*; cells that use your "
+        "function stop with `NotImplementedError` until then.\n"
+        "> - Write prose answers in the cells that say *Your answer:*.\n"
+        "> - Before you hand the notebook in, run it top to bottom (Kernel → Restart Kernel and "
+        "Run All Cells).\n"
+    )
+
+
+def student_edition(nb, name: str, *, chapter_number: int | None = None, bib: dict[str, str] | None = None,
+                    titles: dict[str, str] | None = None, check_names: list[str] | None = None):
+    """The student edition of one instructor notebook (a new notebook; the input is unchanged).
+
+    Raises :class:`~course_lib.tools._notebook_format.FormatError` if the format is broken or a
+    glued value the prose uses is missing.
+    """
+    structure = fmt.parse_notebook(nb, name)
+    prefix = f"{chapter_number}." if chapter_number else ""
+    ctx = fmt.MarkdownContext(glue=fmt.glue_values(nb), bib=bib or {}, doc_titles=titles or {},
+                              exercise_prefix=prefix)
+    numbered = [label for label, index in structure.exercises]
+    ctx.exercise_numbers = {label: f"{prefix}{n}" for n, label in enumerate(numbered, start=1) if label}
+
+    cells = []
+    placed: set[int] = set()  # gates that already have their answer placeholder
+    for index, cell in enumerate(nb.cells):
+        role, gate = structure.roles[index], structure.gate_of[index]
+        cid = cell.get("id") or f"cell{index}"
+        if role == fmt.PLAIN:
+            if cell.cell_type == "markdown":
+                new = nbformat.v4.new_markdown_cell(fmt.to_plain_markdown(fmt.source_of(cell), ctx))
+                if ctx.problems:
+                    raise fmt.FormatError(name, index, ctx.problems[0])
+            elif cell.cell_type == "code":
+                new = nbformat.v4.new_code_cell(fmt.source_of(cell))
+            else:
+                new = nbformat.v4.new_raw_cell(fmt.source_of(cell))
+            new.metadata = _kept_metadata(cell)
+            new.id = cid
+            cells.append(new)
+        elif role == fmt.MARKED_CODE:
+            new = nbformat.v4.new_code_cell(fmt.stub_regions(fmt.source_of(cell), gate.label))
+            new.metadata = _kept_metadata(cell)
+            new.id = cid
+            cells.append(new)
+        elif role in (fmt.GATE_MARKDOWN, fmt.GATE_CODE) and not gate.marked(structure.roles):
+            if id(gate) in placed:
+                continue
+            placed.add(id(gate))
+            answer = nbformat.v4.new_markdown_cell(ANSWER_PLACEHOLDER)
+            answer.id = _cell_id(nb.cells[gate.start].get("id") or f"cell{gate.start}", "answer")
+            cells.append(answer)
+            if any(structure.roles[i] == fmt.GATE_CODE for i in gate.cells):
+                code = nbformat.v4.new_code_cell("# YOUR CODE HERE")
+                code.id = _cell_id(nb.cells[gate.start].get("id") or f"cell{gate.start}", "code")
+                cells.append(code)
+        # gate directives, demonstrations and prose of solutions with code: dropped
+
+    title = next((line[2:].strip() for c in nb.cells if c.cell_type == "markdown"
+                  for line in fmt.source_of(c).splitlines() if line.startswith("# ")), name)
+    top = nbformat.v4.new_markdown_cell(banner(title, check_names or []))
+    top.id = "student-edition"
+    student = nbformat.v4.new_notebook()
+    student.cells = [top] + cells
+    student.metadata = {k: nb.metadata[k] for k in ("kernelspec", "language_info") if k in nb.metadata}
+    student.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"})
+    return student
+
+
+def _kept_metadata(cell) -> dict:
+    """Cell metadata worth keeping (tags, figure alt text); execution records are dropped."""
+    return {k: v for k, v in cell.get("metadata", {}).items() if k in ("tags", "mystnb", "slideshow")}
+
+
+def _images(nb) -> list[str]:
+    """Local image paths the plain Markdown of a student notebook points at."""
+    import re
+    found = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            found += [p for p in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", fmt.source_of(cell))
+                      if "://" not in p and not p.startswith("/")]
+    return found
+
+
+def _check_names(stem: str) -> list[str]:
+    from course_lib.check import registry
+    try:
+        return [ex.check.__name__ for ex in registry.exercises_for(stem)]
+    except ModuleNotFoundError:
+        return []
+
+
+def release(book_dir: Path, out_dir: Path) -> list[Path]:
+    """Write the student edition of every registered chapter found in ``book_dir``.
+
+    Everything is built in memory first, so that an error in one notebook writes nothing.
+    """
+    book_dir, out_dir = Path(book_dir), Path(out_dir)
+    numbers = chapter_numbers(book_dir)
+    bib = fmt.read_bib(book_dir / "references.bib")
+    titles = doc_titles(book_dir)
+    editions = []
+    for chapter in CHAPTERS:
+        path = book_dir / f"{chapter.notebook}.ipynb"
+        if not path.exists():
+            continue
+        nb = fmt.read_notebook(path)
+        student = student_edition(nb, str(path), chapter_number=numbers.get(chapter.notebook), bib=bib,
+                                  titles=titles, check_names=_check_names(chapter.notebook))
+        nbformat.validate(student)
+        editions.append((out_dir / path.name, student))
+    written = []
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for target, student in editions:
+        target.write_text(nbformat.writes(student) + "\n", encoding="utf-8")
+        written.append(target)
+        for image in _images(student):
+            source = book_dir / image
+            if source.is_file():
+                (out_dir / image).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, out_dir / image)
+    return written
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("book_dir", type=Path, help="the folder of the instructor notebooks (book/)")
+    parser.add_argument("out_dir", type=Path, help="where to write the student notebooks (created if needed)")
+
+
+def main(args) -> int:
+    try:
+        written = release(args.book_dir, args.out_dir)
+    except (fmt.FormatError, ValueError) as exc:
+        print(f"release stopped, nothing written: {exc}", file=sys.stderr)
+        return 1
+    if not written:
+        print(f"no chapter notebooks found in {args.book_dir}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(f"wrote {path}")
+    return 0
