@@ -1,0 +1,156 @@
+"""Tests of chapter 3's self-checks: right answers pass, typical wrong answers fail with a useful
+report (input, expected, received, hint, never the solution), stubs are "not implemented yet",
+strict mode raises, and every registered exercise exists in the chapter."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from course_lib import check
+from course_lib.check import CheckFailed, exercises_for
+from course_lib.check import ch3
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "book" / "ch3_cross_entropy.ipynb"
+
+
+# ---------------------------------------------------------------- right answers (written here)
+
+def bce_probability_form(p, y):
+    p, y = np.asarray(p, float), np.asarray(y, float)
+    return -(y * np.log(p) + (1 - y) * np.log1p(-p))
+
+
+def logistic_loss_margin_form(s, t):
+    return np.log1p(np.exp(-np.asarray(t, float) * np.asarray(s, float)))
+
+
+def stable_bce_with_logits(s, y):
+    s, y = np.asarray(s, float), np.asarray(y, float)
+    return np.maximum(s, 0) - s * y + np.log1p(np.exp(-np.abs(s)))
+
+
+def find_naive_failure():
+    return 50.0
+
+
+def bce_logit_grad(s, y):
+    s = np.asarray(s, float)
+    e = np.exp(-np.abs(s))
+    sigma = np.where(s >= 0, 1 / (1 + e), e / (1 + e))
+    return sigma - np.asarray(y, float)
+
+
+# ---------------------------------------------------------------- typical wrong answers
+
+def naive_bce_with_logits(s, y):
+    p = 1 / (1 + np.exp(-np.asarray(s, float)))
+    return -(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+def mean_instead_of_per_example(p, y):
+    return float(np.mean(bce_probability_form(p, y)))
+
+
+def margin_form_with_wrong_sign(s, t):
+    return np.log1p(np.exp(np.asarray(t, float) * np.asarray(s, float)))
+
+
+def stub(*args):
+    raise NotImplementedError("write your code here")
+
+
+@pytest.fixture(autouse=True)
+def lenient(monkeypatch):
+    monkeypatch.delenv("COURSE_CHECK_STRICT", raising=False)
+
+
+def test_right_answers_pass(capsys):
+    assert check.ch3_two_forms(bce_probability_form, logistic_loss_margin_form).ok
+    assert check.ch3_stable_bce_with_logits(stable_bce_with_logits).ok
+    assert check.ch3_naive_bce_failure(find_naive_failure).ok
+    assert check.ch3_bce_logit_grad(bce_logit_grad).ok
+    assert "FAIL" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("value", [40.0, -800.0, 36.8, -710.0])
+def test_every_kind_of_naive_failure_is_accepted(value):
+    assert ch3.ch3_naive_bce_failure(lambda: value).ok
+
+
+@pytest.mark.parametrize("value", [0.0, 10.0, -700.0, 1e309, float("nan"), [40.0, 50.0], None])
+def test_logits_where_the_naive_formula_works_or_that_are_not_logits_fail(value):
+    assert not ch3.ch3_naive_bce_failure(lambda: value).ok
+
+
+def test_the_naive_stable_bce_fails_with_a_report(capsys):
+    result = ch3.ch3_stable_bce_with_logits(naive_bce_with_logits)
+    assert not result.ok
+    report = capsys.readouterr().out
+    assert "FAIL" in report and "finite everywhere" in report
+    for field in ("input:", "expected:", "received:", "hint:"):
+        assert field in report
+
+
+def test_a_mean_instead_of_per_example_losses_fails_on_shape(capsys):
+    assert not ch3.ch3_two_forms(mean_instead_of_per_example, logistic_loss_margin_form).ok
+    assert "wrong shape" in capsys.readouterr().out
+
+
+def test_a_wrong_sign_in_the_margin_form_fails():
+    result = ch3.ch3_two_forms(bce_probability_form, margin_form_with_wrong_sign)
+    assert not result.ok
+    assert result.passed == 4  # the probability form, and the margin 0 where the sign does not matter
+
+
+def test_a_gradient_with_the_wrong_sign_fails():
+    assert not ch3.ch3_bce_logit_grad(lambda s, y: -bce_logit_grad(s, y)).ok
+
+
+def test_a_gradient_from_the_naive_sigmoid_passes_only_if_it_stays_finite():
+    def naive_grad(s, y):
+        return 1 / (1 + np.exp(-np.asarray(s, float))) - y
+    assert ch3.ch3_bce_logit_grad(naive_grad).ok  # 1/(1 + inf) = 0 is the right limit
+
+
+@pytest.mark.parametrize("run", [
+    lambda: ch3.ch3_two_forms(stub, stub),
+    lambda: ch3.ch3_stable_bce_with_logits(stub),
+    lambda: ch3.ch3_naive_bce_failure(stub),
+    lambda: ch3.ch3_bce_logit_grad(stub),
+])
+def test_stubs_are_not_implemented_yet(run, capsys):
+    result = run()
+    assert result.not_implemented and not result.ok and result.score == 0
+    assert "not implemented yet" in capsys.readouterr().out
+
+
+def test_reports_never_show_the_solution(capsys):
+    ch3.ch3_stable_bce_with_logits(naive_bce_with_logits)
+    ch3.ch3_two_forms(mean_instead_of_per_example, margin_form_with_wrong_sign)
+    ch3.ch3_bce_logit_grad(lambda s, y: 0 * s)
+    ch3.ch3_naive_bce_failure(lambda: 0.0)
+    report = capsys.readouterr().out
+    for solution_text in ("np.maximum(s, 0)", "log1p(np.exp(-np.abs", "return 50.0", "sigma - "):
+        assert solution_text not in report
+
+
+def test_strict_mode_raises(monkeypatch):
+    monkeypatch.setenv("COURSE_CHECK_STRICT", "1")
+    with pytest.raises(CheckFailed):
+        ch3.ch3_stable_bce_with_logits(naive_bce_with_logits)
+
+
+def test_exercises_are_registered_and_in_the_chapter():
+    exercises = exercises_for("ch3")
+    labels = [e.label for e in exercises]
+    assert len(labels) == len(set(labels)) >= 2
+    cells = json.loads(NOTEBOOK.read_text())["cells"]
+    text = "\n".join("".join(c["source"]) for c in cells)
+    for exercise in exercises:
+        assert f":label: {exercise.label}" in text
+        assert f"{{solution-start}} {exercise.label}" in text
+        for name in exercise.functions:
+            assert f"def {name}(" in text
+        assert f"check.{exercise.check.__name__}(" in text
