@@ -30,11 +30,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import os
 import tempfile
 import urllib.error
 import urllib.request
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -213,8 +213,10 @@ def load_creditcard(path: str | os.PathLike | None = None) -> FraudData:
     header = _read_header(path)
     order = _column_order(header, path)
     try:
-        table = np.loadtxt(path, delimiter=",", skiprows=1, quotechar='"', dtype=np.float64,
-                           ndmin=2, encoding="utf-8")
+        with warnings.catch_warnings():  # "input contained no data" becomes our own message
+            warnings.simplefilter("ignore", UserWarning)
+            table = np.loadtxt(path, delimiter=",", skiprows=1, quotechar='"', dtype=np.float64,
+                               ndmin=2, encoding="utf-8")
     except ValueError:
         raise _explain_bad_row(path, header) from None
     if table.shape[0] == 0:
@@ -425,7 +427,6 @@ def load_fraud_data(seed: int = 0) -> FraudData:
         path = find_creditcard()
         if path is not None:
             return load_creditcard(path)
-        import warnings
         warnings.warn(f"{USE_REAL_ENV}=1 but no {_FILENAME} was found; using the synthetic data",
                       stacklevel=2)
     return make_fraud_like(seed)
