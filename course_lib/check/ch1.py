@@ -1,0 +1,157 @@
+"""Self-checks for chapter 1, logistic regression.
+
+Each check calls the student's function on small, fixed problems and compares the result with
+course_lib's reference (``course_lib.models``) and with central finite differences. A failure
+prints the input, the expected value, the received value, the tolerance and a hint; the
+solution itself is never shown.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..functional import sigmoid
+from ..gradcheck import numerical_gradient
+from ..models import logistic_gradient, logistic_hessian as reference_hessian, logistic_objective
+from ..toy_data import make_two_blobs
+from ._core import Check
+from .registry import Exercise
+
+__all__ = ["predict_proba", "gd_step", "logistic_hessian", "EXERCISES"]
+
+# A tiny problem whose numbers fit in a failure message.
+_X = np.array([[1.0, 2.0], [0.0, 0.0], [-1.0, 0.5], [2.0, -1.0]])
+_Y = np.array([1.0, 0.0, 0.0, 1.0])
+_W = np.array([0.5, -1.0])
+_B = 0.25
+_SMALL = "X = [[1, 2], [0, 0], [-1, 0.5], [2, -1]], w = [0.5, -1], b = 0.25"
+_SMALL_Y = _SMALL + ", y = [1, 0, 0, 1]"
+
+
+def _blobs():
+    """A larger problem: 50 examples of the two-blob data (seed 7)."""
+    return make_two_blobs(50, separation=2.0, seed=7)
+
+
+def _unchanged(array: np.ndarray):
+    """A predicate factory: the copy taken now still equals ``array`` later."""
+    before = array.copy()
+    return lambda _: np.array_equal(array, before)
+
+
+def predict_proba(predict_proba):
+    """Check ``predict_proba(X, w, b)``: the probabilities σ(Xw + b), shape (N,)."""
+    c = Check("ex-ch1-predict-proba", "predict_proba(X, w, b) = σ(Xw + b)")
+    c.close("the probabilities of a small example",
+            lambda: predict_proba(_X.copy(), _W.copy(), _B), sigmoid(_X @ _W + _B),
+            rtol=1e-12, inputs=_SMALL,
+            hint="First the logits s = X @ w + b (one per row of X), then p = σ(s).")
+    X, _ = _blobs()
+    w = np.array([1.5, -0.7])
+    c.close("50 examples at once (shape (50,))", lambda: predict_proba(X.copy(), w.copy(), -0.3),
+            sigmoid(X @ w - 0.3), rtol=1e-12,
+            inputs="X: the 50×2 two-blob data (seed 7), w = [1.5, -0.7], b = -0.3",
+            hint="Use the matrix-vector product X @ w, not a loop, and return a 1-D array.")
+    c.close("one example still gives an array of shape (1,)",
+            lambda: predict_proba(np.array([[2.0, 1.0]]), np.array([1.0, 1.0]), 0.0),
+            sigmoid(np.array([3.0])), rtol=1e-12, inputs="X = [[2, 1]], w = [1, 1], b = 0",
+            hint="Do not index the result with [0] or call float(): keep one entry per row.")
+    c.close("confident logits s = ±800 give 1 and 0, without NaN",
+            lambda: predict_proba(np.array([[800.0], [-800.0]]), np.array([1.0]), 0.0),
+            np.array([1.0, 0.0]), rtol=0, atol=1e-300, inputs="X = [[800], [-800]], w = [1], b = 0",
+            hint="Use a numerically stable sigmoid, e.g. course_lib.functional.sigmoid.")
+    Xk, wk = _X.copy(), _W.copy()
+    c.that("X and w are not modified", lambda: predict_proba(Xk, wk, _B),
+           lambda _: np.array_equal(Xk, _X) and np.array_equal(wk, _W),
+           expected="X and w unchanged after the call", inputs=_SMALL,
+           hint="Do not write into the arrays you are given (no X *= ..., no w += ...).")
+    return c.done()
+
+
+def gd_step(gd_step):
+    """Check ``gd_step(X, y, w, b, lr)``: one gradient-descent step on the mean BCE."""
+    c = Check("ex-ch1-gd-step", "one gradient-descent step gd_step(X, y, w, b, lr)")
+    lr = 0.5
+    g_w, g_b = logistic_gradient(_X, _Y, _W, _B)
+    c.close("the new weights on a small example",
+            lambda: np.asarray(gd_step(_X.copy(), _Y.copy(), _W.copy(), _B, lr)[0], dtype=float),
+            _W - lr * g_w, rtol=1e-10, atol=1e-14, inputs=_SMALL_Y + ", lr = 0.5",
+            hint="w_new = w − lr·∇_w L with ∇_w L = Xᵀ(p − y)/N: mind the minus sign and the "
+                 "division by N (the loss is a mean).")
+    c.close("the new bias on a small example",
+            lambda: float(gd_step(_X.copy(), _Y.copy(), _W.copy(), _B, lr)[1]),
+            _B - lr * g_b, rtol=1e-10, atol=1e-14, inputs=_SMALL_Y + ", lr = 0.5",
+            hint="b_new = b − lr·∂L/∂b with ∂L/∂b = mean(p − y).")
+
+    # The step implies a gradient, (θ − θ_new)/lr; it must be the derivative of the loss,
+    # measured here by central finite differences of the mean BCE.
+    X, y = _blobs()
+    w, b, lr_small = np.array([0.3, -0.2]), 0.1, 0.01
+
+    def implied_gradient():
+        w_new, b_new = gd_step(X.copy(), y.copy(), w.copy(), b, lr_small)
+        return np.append((w - np.asarray(w_new, dtype=float)) / lr_small,
+                         (b - float(b_new)) / lr_small)
+
+    numeric = numerical_gradient(lambda th: logistic_objective(X, y, th[:2], th[2]), np.append(w, b))
+    c.close("(θ − θ_new)/lr equals finite differences of the mean BCE", implied_gradient, numeric,
+            rtol=1e-5, atol=1e-8,
+            inputs="X, y: the 50-example two-blob data (seed 7), w = [0.3, -0.2], b = 0.1, "
+                   "lr = 0.01",
+            hint="Your step must follow the gradient of L = mean BCE, i.e. Xᵀ(σ(Xw + b) − y)/N, "
+                 "on all N examples.")
+    c.that("the step lowers the loss",
+           lambda: logistic_objective(X, y, *gd_step(X.copy(), y.copy(), w.copy(), b, 0.5)),
+           lambda loss: loss < logistic_objective(X, y, w, b),
+           expected=f"a loss below {logistic_objective(X, y, w, b):.6f} (the loss before the step)",
+           inputs="the two-blob data, w = [0.3, -0.2], b = 0.1, lr = 0.5",
+           hint="Gradient descent moves against the gradient: subtract lr·gradient.")
+    wk = _W.copy()
+    c.that("w is not modified in place", lambda: gd_step(_X.copy(), _Y.copy(), wk, _B, lr),
+           _unchanged(wk), expected="the caller's w unchanged after the call",
+           inputs=_SMALL_Y + ", lr = 0.5",
+           hint="Return a new array (w - lr * grad_w) instead of updating w with -=.")
+    return c.done()
+
+
+def logistic_hessian(logistic_hessian):
+    """Check ``logistic_hessian(X, w, b)``: the (d + 1)×(d + 1) Hessian of the mean BCE, bias last."""
+    c = Check("ex-ch1-hessian", "the Hessian logistic_hessian(X, w, b) = X̃ᵀSX̃/N")
+    X, y = _blobs()
+    w, b = np.array([0.8, -0.4]), 0.3
+    where = "X: the 50×2 two-blob data (seed 7), w = [0.8, -0.4], b = 0.3"
+
+    def H():
+        return np.asarray(logistic_hessian(X.copy(), w.copy(), b), dtype=float)
+
+    c.that("shape (d + 1, d + 1) = (3, 3)", lambda: np.shape(H()), lambda shape: shape == (3, 3),
+           expected="(3, 3)", inputs=where,
+           hint="θ = (w, b) has d + 1 entries: append a column of ones to X for the bias.")
+    c.that("symmetric", H, lambda h: np.allclose(h, h.T, rtol=0, atol=1e-12),
+           expected="H equal to its transpose (to 1e-12)", inputs=where,
+           hint="X̃ᵀ S X̃ is symmetric; check the order of the products.")
+    c.that("positive semi-definite", H, lambda h: np.linalg.eigvalsh(0.5 * (h + h.T)).min() >= -1e-12,
+           expected="all eigenvalues >= 0", inputs=where,
+           hint="The weights in S are p(1 − p) >= 0, never p − y.")
+    theta = np.append(w, b)
+    numeric = np.array([
+        numerical_gradient(lambda th: np.append(*logistic_gradient(X, y, th[:2], th[2]))[j], theta)
+        for j in range(3)
+    ])
+    c.close("equals finite differences of the gradient", H, numeric, rtol=1e-5, atol=1e-8,
+            inputs=where,
+            hint="H = X̃ᵀ S X̃ / N with S = diag(p(1 − p)); do not forget the 1/N.")
+    X1 = np.array([[1.0], [-2.0], [0.5]])
+    c.close("one feature, confident logits (d = 1)",
+            lambda: np.asarray(logistic_hessian(X1.copy(), np.array([12.0]), -1.0), dtype=float),
+            reference_hessian(X1, np.array([12.0]), -1.0), rtol=1e-6, atol=1e-14,
+            inputs="X = [[1], [-2], [0.5]], w = [12], b = -1",
+            hint="Compute p(1 − p) from a stable sigmoid; the result is 2×2 here.")
+    return c.done()
+
+
+EXERCISES = [
+    Exercise("ex-ch1-predict-proba", ("predict_proba",), predict_proba),
+    Exercise("ex-ch1-gd-step", ("gd_step",), gd_step),
+    Exercise("ex-ch1-hessian", ("logistic_hessian",), logistic_hessian),
+]

@@ -1,0 +1,171 @@
+"""Tests of chapter 1's self-checks: right answers pass, typical mistakes fail with a useful
+report, stubs are "not implemented yet", and the grader can find every exercise."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from course_lib import check
+from course_lib.check import ch1
+from course_lib.check.registry import exercises_for
+from course_lib.functional import sigmoid
+from course_lib.models import logistic_gradient, logistic_hessian as reference_hessian
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "book" / "ch1_logistic_regression.ipynb"
+
+
+@pytest.fixture(autouse=True)
+def lenient(monkeypatch):
+    """Checks return their result instead of raising (the notebooks run them strictly)."""
+    monkeypatch.setenv(check.STRICT_ENV, "0")
+
+
+# -- implementations a student might write -------------------------------------------------------
+
+def good_predict_proba(X, w, b):
+    return sigmoid(X @ w + b)
+
+
+def naive_predict_proba(X, w, b):       # the textbook formula: right values, overflow warnings
+    return 1.0 / (1.0 + np.exp(-(X @ w + b)))
+
+
+def good_gd_step(X, y, w, b, lr):
+    g_w, g_b = logistic_gradient(X, y, w, b)
+    return w - lr * g_w, b - lr * g_b
+
+
+def good_hessian(X, w, b):
+    return reference_hessian(X, w, b)
+
+
+def stub(*args):
+    raise NotImplementedError("replace this line with your code")
+
+
+# -- passing ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("checker, implementation", [
+    (ch1.predict_proba, good_predict_proba),
+    (ch1.predict_proba, naive_predict_proba),
+    (ch1.gd_step, good_gd_step),
+    (ch1.logistic_hessian, good_hessian),
+])
+def test_right_answers_pass(checker, implementation, capsys):
+    result = checker(implementation)
+    assert result.ok, result.report()
+    assert "all" in capsys.readouterr().out
+
+
+def test_hand_written_hessian_passes():
+    def hessian(X, w, b):
+        p = 1.0 / (1.0 + np.exp(-(X @ w + b)))
+        X1 = np.hstack([X, np.ones((len(X), 1))])
+        return X1.T @ np.diag(p * (1 - p)) @ X1 / len(X)
+    assert ch1.logistic_hessian(hessian).ok
+
+
+# -- failing ------------------------------------------------------------------------------------
+
+def failed(result):
+    return [o.description for o in result.outcomes if o.status == "failed"]
+
+
+def test_predict_proba_mistakes_fail():
+    returns_logits = ch1.predict_proba(lambda X, w, b: X @ w + b)
+    assert not returns_logits.ok and "the probabilities of a small example" in failed(returns_logits)
+    scalar = ch1.predict_proba(lambda X, w, b: float(sigmoid(X @ w + b)[0]))
+    assert not scalar.ok
+
+    def in_place(X, w, b):
+        X *= 1.0
+        w += 0.0
+        w[0] = 9.0
+        return sigmoid(X @ w + b)
+    assert "X and w are not modified" in failed(ch1.predict_proba(in_place))
+
+
+def test_gd_step_mistakes_fail(capsys):
+    def no_mean(X, y, w, b, lr):            # forgot the 1/N
+        p = sigmoid(X @ w + b)
+        return w - lr * X.T @ (p - y), b - lr * np.sum(p - y)
+
+    def wrong_sign(X, y, w, b, lr):
+        g_w, g_b = logistic_gradient(X, y, w, b)
+        return w + lr * g_w, b + lr * g_b
+
+    def squared_error(X, y, w, b, lr):      # the gradient of the wrong loss
+        p = sigmoid(X @ w + b)
+        r = (p - y) * p * (1 - p)
+        return w - lr * X.T @ r / len(y), b - lr * r.mean()
+
+    def in_place(X, y, w, b, lr):
+        g_w, g_b = logistic_gradient(X, y, w, b)
+        w -= lr * g_w
+        return w, b - lr * g_b
+
+    for implementation in (no_mean, wrong_sign, squared_error):
+        result = ch1.gd_step(implementation)
+        assert "(θ − θ_new)/lr equals finite differences of the mean BCE" in failed(result)
+    assert "the step lowers the loss" in failed(ch1.gd_step(wrong_sign))
+    assert failed(ch1.gd_step(in_place)) == ["w is not modified in place"]
+    out = capsys.readouterr().out
+    for line in ("input:", "expected:", "received:", "tolerance:", "hint:"):
+        assert line in out
+
+
+def test_hessian_mistakes_fail():
+    def without_bias(X, w, b):
+        return reference_hessian(X, w, b)[:-1, :-1]
+
+    def no_mean(X, w, b):
+        return reference_hessian(X, w, b) * len(X)
+
+    def weights_p(X, w, b):                 # S = diag(p) instead of diag(p(1 − p))
+        p = sigmoid(X @ w + b)
+        X1 = np.hstack([X, np.ones((len(X), 1))])
+        return (X1.T * p) @ X1 / len(X)
+
+    assert "shape (d + 1, d + 1) = (3, 3)" in failed(ch1.logistic_hessian(without_bias))
+    assert "equals finite differences of the gradient" in failed(ch1.logistic_hessian(no_mean))
+    assert "equals finite differences of the gradient" in failed(ch1.logistic_hessian(weights_p))
+
+
+def test_exceptions_become_failures_not_crashes():
+    result = ch1.gd_step(lambda X, y, w, b, lr: 1 / 0)
+    assert not result.ok and any("ZeroDivisionError" in o.detail for o in result.outcomes)
+
+
+# -- not implemented, strict mode, registry --------------------------------------------------------
+
+@pytest.mark.parametrize("checker", [ch1.predict_proba, ch1.gd_step, ch1.logistic_hessian])
+def test_stubs_are_not_implemented_yet(checker, capsys):
+    result = checker(stub)
+    assert result.not_implemented and result.passed == 0
+    assert "not implemented yet" in capsys.readouterr().out
+
+
+def test_strict_mode_raises(monkeypatch):
+    monkeypatch.setenv(check.STRICT_ENV, "1")
+    with pytest.raises(check.CheckFailed):
+        ch1.gd_step(stub)
+
+
+def test_checks_are_reachable_by_name_and_registered():
+    assert check.gd_step is ch1.gd_step
+    exercises = exercises_for("ch1")
+    assert [e.label for e in exercises] == ["ex-ch1-predict-proba", "ex-ch1-gd-step", "ex-ch1-hessian"]
+    for exercise in exercises:
+        assert exercise.check is getattr(ch1, exercise.functions[0])
+
+
+def test_every_checked_exercise_is_in_the_notebook_with_its_check_call():
+    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    text = "\n".join("".join(c["source"]) for c in cells)
+    for exercise in exercises_for("ch1"):
+        assert f":label: {exercise.label}" in text
+        assert f"```{{solution-start}} {exercise.label}" in text
+        name = exercise.functions[0]
+        assert f"check.{name}({name})" in text
