@@ -1,0 +1,203 @@
+"""Self-checks for chapter 2, the chain rule and backpropagation through a sigmoid unit.
+
+Each check calls the student's function on chosen inputs and compares the result with reference
+values, with central finite differences of a loss, or with a property the answer must have. A
+failure shows the input, the expected and the received value, the tolerance and a hint; the
+solution itself is never shown.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..autodiff import Value
+from ..backprop import sigmoid_unit_forward_backward
+from ..functional import sigmoid, sigmoid_grad, softplus
+from ..gradcheck import max_relative_error, numerical_gradient
+from ._core import Check
+from .registry import Exercise
+
+__all__ = ["sigmoid_derivative", "sigmoid_unit_backward", "value_softplus", "gradient_check",
+           "EXERCISES"]
+
+
+# ------------------------------------------------------------------------------ σ'(s)
+
+def sigmoid_derivative(student_fn):
+    """Check ``sigmoid_derivative(s)``: σ'(s) = σ(s)(1 − σ(s)) for arrays, stable for large |s|."""
+    c = Check("ex-ch2-sigmoid-derivative", "the derivative of the sigmoid")
+    c.close("σ'(0) = 1/4", lambda: student_fn(0.0), 0.25, inputs="s = 0.0",
+            hint="σ(0) = 1/2, and σ'(s) = σ(s)·(1 − σ(s)).")
+    s = np.array([-3.0, -1.0, 0.5, 2.0, 6.0])
+    c.close("reference values on an array (same shape back)", lambda: student_fn(s.copy()),
+            sigmoid_grad(s), rtol=1e-9, inputs="s = [-3, -1, 0.5, 2, 6]",
+            hint="Work elementwise with NumPy (np.exp), not with math.exp.")
+    s_fd = np.array([-2.5, -0.3, 0.0, 1.7])
+    numeric = np.array([float(numerical_gradient(lambda v: float(sigmoid(v)), float(v))) for v in s_fd])
+    c.close("agrees with central differences of σ", lambda: student_fn(s_fd.copy()), numeric,
+            rtol=1e-7, atol=1e-10, inputs="s = [-2.5, -0.3, 0.0, 1.7]",
+            hint="Differentiate σ(s) = 1/(1 + e^(−s)) with the chain rule.")
+    c.that("even function: σ'(−s) = σ'(s)",
+           lambda: (student_fn(np.array([-1.3, -4.0])), student_fn(np.array([1.3, 4.0]))),
+           lambda got: np.allclose(got[0], got[1], rtol=1e-12, atol=0),
+           expected="equal values at ±s", inputs="s = ±1.3, ±4.0",
+           hint="Since σ(−s) = 1 − σ(s), σ'(s) = σ(s)·σ(−s) is symmetric in s.")
+    c.close("large s: σ'(40) ≈ 4.25e-18, not 0", lambda: student_fn(40.0), sigmoid_grad(40.0),
+            rtol=1e-6, atol=0.0, inputs="s = 40.0",
+            hint="σ(40) rounds to exactly 1.0, so 1 − σ(40) = 0; write σ(s)(1 − σ(s)) as σ(s)·σ(−s).")
+    c.that("no overflow: σ'(±1000) is finite and ≥ 0",
+           lambda: student_fn(np.array([-1000.0, 1000.0])),
+           lambda got: bool(np.all(np.isfinite(got)) and np.all(np.asarray(got) >= 0)),
+           expected="two finite numbers ≥ 0 (both about 0)", inputs="s = [-1000, 1000]",
+           hint="Use a sigmoid that never computes exp of a large positive number "
+                "(course_lib.functional.sigmoid is one).")
+    return c.done()
+
+
+# ------------------------------------------------------------------------------ backward of a unit
+
+def sigmoid_unit_backward(student_fn):
+    """Check ``sigmoid_unit_backward(X, y, w, b)`` -> (grad_w, grad_b) of the mean BCE."""
+    c = Check("ex-ch2-unit-backward", "the backward pass of a sigmoid unit (batch form)")
+    hint = "With p = σ(Xw + b): ∇w = Xᵀ(p − y)/N and ∂L/∂b = mean(p − y)."
+
+    def grads(X, y, w, b):
+        out = student_fn(np.array(X, dtype=float), np.array(y, dtype=float),
+                         np.array(w, dtype=float), float(b))
+        if not isinstance(out, tuple) or len(out) != 2:
+            raise TypeError(f"return a tuple (grad_w, grad_b), not {type(out).__name__}")
+        return out
+
+    def reference(X, y, w, b):
+        ref = sigmoid_unit_forward_backward(X, y, w, b)
+        return ref.grad_w, ref.grad_b
+
+    example = ([[0.5]], [0.7], [0.2], 0.1)
+    c.close("the worked example: grad_w", lambda: grads(*example)[0], reference(*example)[0],
+            rtol=1e-9, inputs="X = [[0.5]], y = [0.7], w = [0.2], b = 0.1", hint=hint)
+    c.close("the worked example: grad_b", lambda: grads(*example)[1], reference(*example)[1],
+            rtol=1e-9, inputs="X = [[0.5]], y = [0.7], w = [0.2], b = 0.1", hint=hint)
+
+    rng = np.random.default_rng(2)
+    X, w, b = rng.normal(size=(6, 3)), rng.normal(size=3), 0.4
+    y = np.array([0.0, 1.0, 1.0, 0.0, 1.0, 0.0])
+    ref_w, ref_b = reference(X, y, w, b)
+    shown = "X of shape (6, 3), y = [0, 1, 1, 0, 1, 0], w of shape (3,), b = 0.4 (seed 2)"
+    c.close("a batch of 6: grad_w (shape (3,))", lambda: grads(X, y, w, b)[0], ref_w, rtol=1e-9,
+            inputs=shown, hint=hint + " Did you divide by N?")
+    c.close("a batch of 6: grad_b", lambda: grads(X, y, w, b)[1], ref_b, rtol=1e-9,
+            inputs=shown, hint=hint)
+
+    def loss(w_, b_):
+        return sigmoid_unit_forward_backward(X, y, w_, b_).loss
+
+    c.that("agrees with central differences of the mean BCE",
+           lambda: grads(X, y, w, b),
+           lambda got: max_relative_error(got[0], numerical_gradient(lambda v: loss(v, b), w)) < 1e-6
+           and max_relative_error(got[1], numerical_gradient(lambda v: loss(w, v), b)) < 1e-6,
+           expected="relative error < 1e-6 against finite differences", inputs=shown, hint=hint)
+    c.that("confidently wrong (s = −1000, y = 1): the gradient is not vanishing",
+           lambda: grads([[1.0]], [1.0], [-1000.0], 0.0),
+           lambda got: abs(float(np.ravel(got[0])[0]) + 1.0) < 1e-9 and abs(float(got[1]) + 1.0) < 1e-9,
+           expected="grad_w = [-1.0], grad_b = -1.0", inputs="X = [[1.0]], y = [1.0], w = [-1000.0], b = 0",
+           hint="Do not go through dL/dp = −y/p + (1−y)/(1−p): p rounds to 0 here. Use p − y.")
+    return c.done()
+
+
+# ------------------------------------------------------------------------------ a new engine op
+
+def value_softplus(student_fn):
+    """Check ``value_softplus(v)``: a new engine operation softplus with local derivative σ(x)."""
+    c = Check("ex-ch2-softplus-op", "softplus as an operation of the autodiff engine")
+    hint = ("The new node holds softplus(x) for x = v.data, has v as its only parent, and that "
+            "parent's local derivative is d softplus(x)/dx, evaluated at x.")
+
+    def forward_backward(x):
+        v = Value(x)
+        out = student_fn(v)
+        if not isinstance(out, Value):
+            raise TypeError(f"return a Value, not {type(out).__name__}")
+        out.backward()
+        return out.data, v.grad
+
+    c.close("value at x = 0 is log 2", lambda: forward_backward(0.0)[0], math.log(2.0),
+            rtol=1e-12, inputs="x = 0.0", hint="softplus(x) = log(1 + e^x).")
+    for x in (-2.0, 0.7, 3.0):
+        c.close(f"gradient at x = {x} (the exact derivative)", lambda x=x: forward_backward(x)[1],
+                float(sigmoid(x)), rtol=1e-12, inputs=f"x = {x}", hint=hint)
+
+    def inside_a_graph():
+        x = Value(1.5)
+        out = student_fn(x * x) * 2.0   # d/dx [2 softplus(x²)] = 4x σ(x²)
+        out.backward()
+        return x.grad
+
+    c.close("works inside a bigger graph: d/dx 2·softplus(x²) at x = 1.5", inside_a_graph,
+            4 * 1.5 * float(sigmoid(2.25)), rtol=1e-12, inputs="x = 1.5",
+            hint="The new node's parent must be the Value you were given, so that backward reaches it.")
+    c.close("no overflow: softplus(800) = 800 with gradient 1", lambda: forward_backward(800.0),
+            (800.0, 1.0), rtol=1e-12, inputs="x = 800.0",
+            hint="log(1 + e^800) overflows; use course_lib.functional.softplus and sigmoid.")
+    c.close("tiny values keep their accuracy: softplus(−40) ≈ e^(−40)",
+            lambda: forward_backward(-40.0)[0], float(softplus(-40.0)), rtol=1e-9, atol=0.0,
+            inputs="x = -40.0", hint="log(1 + tiny) loses the tiny part; log1p keeps it.")
+    return c.done()
+
+
+# ------------------------------------------------------------------------------ gradient check
+
+def gradient_check(student_fn):
+    """Check ``gradient_check(f, grad_f, x)``: the max relative error of grad_f against
+    central differences of f at x."""
+    c = Check("ex-ch2-gradient-check", "a gradient check")
+    hint = ("Estimate each ∂f/∂xᵢ by (f(x + h eᵢ) − f(x − h eᵢ)) / (2h) with h ≈ 1e-5, then return "
+            "max |a − n| / max(|a|, |n|) over the entries.")
+
+    def f(x):
+        return float(np.sum(np.sin(x) * x ** 2))
+
+    def grad_f(x):
+        return np.cos(x) * x ** 2 + 2 * x * np.sin(x)
+
+    x0 = np.array([0.3, -1.2, 2.0, 0.9])
+    shown = "f(x) = Σ sin(xᵢ)·xᵢ², x = [0.3, -1.2, 2.0, 0.9]"
+    c.that("a correct gradient: relative error below 1e-7", lambda: student_fn(f, grad_f, x0.copy()),
+           lambda got: 0 <= float(got) < 1e-7, expected="a number in [0, 1e-7)", inputs=shown, hint=hint)
+    c.that("a wrong gradient (cos(x)·x² only): relative error above 1e-2",
+           lambda: student_fn(f, lambda x: np.cos(x) * x ** 2, x0.copy()),
+           lambda got: float(got) > 1e-2, expected="a number > 1e-2", inputs=shown, hint=hint)
+    c.close("a gradient 10 % too large: relative error 0.1/1.1 at every entry (scale-free)",
+            lambda: student_fn(f, lambda x: 1.1 * grad_f(x), x0.copy()), 0.1 / 1.1, rtol=1e-4,
+            inputs=shown + ", grad_f returning 1.1 × the true gradient",
+            hint="Divide |a − n| by max(|a|, |n|), not by |n| or by |a| + |n|.")
+    big = x0 * 1e3
+
+    def f_scaled(x):
+        return 1e-6 * float(np.sum(x ** 2))
+
+    c.close("tiny gradients are judged on their own scale", lambda: student_fn(
+        lambda x: f_scaled(x / 1e3), lambda x: 2e-6 * 1.1 * x / 1e6, big.copy()), 0.1 / 1.1, rtol=1e-4,
+            inputs="f(x) = 1e-12·Σxᵢ², x of size ~1e3, a gradient 10 % too large",
+            hint="A relative error does not depend on how large the gradient is.")
+    c.close("both gradients exactly 0 count as agreement (no 0/0)",
+            lambda: student_fn(lambda x: 5.0, lambda x: np.zeros_like(x), x0.copy()), 0.0, atol=1e-12,
+            inputs="f(x) = 5 (constant), grad_f(x) = 0", hint="Where both are 0, the error is 0.")
+
+    def leaves_x_alone():
+        x = x0.copy()
+        student_fn(f, grad_f, x)
+        return x
+
+    c.close("x is left unchanged", leaves_x_alone, x0, rtol=0, atol=0, inputs=shown,
+            hint="Work on copies of x (x.copy()), or put each entry back after moving it.")
+    return c.done()
+
+
+EXERCISES = [
+    Exercise("ex-ch2-sigmoid-derivative", ("sigmoid_derivative",), sigmoid_derivative),
+    Exercise("ex-ch2-unit-backward", ("sigmoid_unit_backward",), sigmoid_unit_backward),
+    Exercise("ex-ch2-softplus-op", ("value_softplus",), value_softplus),
+    Exercise("ex-ch2-gradient-check", ("gradient_check",), gradient_check),
+]

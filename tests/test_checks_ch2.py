@@ -1,0 +1,165 @@
+"""The chapter 2 self-checks: right answers pass, stubs are 'not implemented', wrong answers fail
+with input/expected/received/hint, and strict mode raises."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from course_lib import check
+from course_lib.autodiff import Value
+from course_lib.check import CheckFailed, exercises_for
+from course_lib.check import ch2
+from course_lib.functional import sigmoid, softplus
+
+
+@pytest.fixture(autouse=True)
+def not_strict(monkeypatch):
+    monkeypatch.setenv("COURSE_CHECK_STRICT", "0")
+
+
+# -- right answers ------------------------------------------------------------------------
+
+def good_sigmoid_derivative(s):
+    return sigmoid(s) * sigmoid(-np.asarray(s, dtype=float))
+
+
+def good_unit_backward(X, y, w, b):
+    p = sigmoid(X @ w + b)
+    return X.T @ (p - y) / len(y), float(np.mean(p - y))
+
+
+def good_softplus(v):
+    return Value(float(softplus(v.data)), (v,), (float(sigmoid(v.data)),), op="softplus")
+
+
+def good_gradient_check(f, grad_f, x, h=1e-5):
+    x = np.array(x, dtype=float)
+    analytic = np.asarray(grad_f(x.copy()), dtype=float)
+    numeric = np.zeros_like(x)
+    for i in range(x.size):
+        plus, minus = x.copy(), x.copy()
+        plus[i] += h
+        minus[i] -= h
+        numeric[i] = (f(plus) - f(minus)) / (2 * h)
+    scale = np.maximum(np.abs(analytic), np.abs(numeric))
+    return float(np.max(np.where(scale == 0, 0.0, np.abs(analytic - numeric) / np.where(scale == 0, 1, scale))))
+
+
+GOOD = {"sigmoid_derivative": good_sigmoid_derivative, "sigmoid_unit_backward": good_unit_backward,
+        "value_softplus": good_softplus, "gradient_check": good_gradient_check}
+
+
+def stub(*args, **kwargs):
+    raise NotImplementedError("write your code here")
+
+
+def test_exercises_are_registered():
+    labels = [e.label for e in exercises_for("ch2")]
+    assert labels == ["ex-ch2-sigmoid-derivative", "ex-ch2-unit-backward", "ex-ch2-softplus-op",
+                      "ex-ch2-gradient-check"]
+    for exercise in exercises_for("ch2_backprop"):
+        assert exercise.functions[0] in GOOD
+        assert getattr(check, exercise.functions[0]) is exercise.check
+
+
+@pytest.mark.parametrize("exercise", exercises_for("ch2"), ids=lambda e: e.label)
+def test_right_answers_pass(exercise, capsys):
+    result = exercise.check(GOOD[exercise.functions[0]])
+    out = capsys.readouterr().out
+    assert result.ok, out
+    assert result.total >= 5
+    assert "all" in out and "tests passed" in out
+
+
+@pytest.mark.parametrize("exercise", exercises_for("ch2"), ids=lambda e: e.label)
+def test_stubs_are_not_implemented(exercise, capsys):
+    result = exercise.check(stub)
+    out = capsys.readouterr().out
+    assert result.not_implemented and result.score == 0
+    assert "not implemented yet" in out and "Traceback" not in out
+
+
+@pytest.mark.parametrize("exercise", exercises_for("ch2"), ids=lambda e: e.label)
+def test_strict_mode_raises(exercise, monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_CHECK_STRICT", "1")
+    with pytest.raises(CheckFailed):
+        exercise.check(stub)
+
+
+def _failure_report(check_fn, wrong, capsys):
+    result = check_fn(wrong)
+    out = capsys.readouterr().out
+    assert not result.ok and not result.not_implemented
+    for field in ("input:", "expected:", "received:", "hint:"):
+        assert field in out, out
+    return out
+
+
+def test_naive_sigmoid_derivative_fails_only_for_large_s(capsys):
+    def naive(s):
+        p = 1 / (1 + np.exp(-np.asarray(s, dtype=float)))
+        return p * (1 - p)
+    with np.errstate(over="ignore"):
+        out = _failure_report(ch2.sigmoid_derivative, naive, capsys)
+    assert "[FAIL] large s" in out and "[PASS] σ'(0) = 1/4" in out
+
+
+def test_unit_backward_without_division_by_n_fails(capsys):
+    def no_mean(X, y, w, b):
+        p = sigmoid(X @ w + b)
+        return X.T @ (p - y), float(np.sum(p - y))
+    out = _failure_report(ch2.sigmoid_unit_backward, no_mean, capsys)
+    assert "[PASS] the worked example: grad_w" in out   # N = 1 there
+    assert "[FAIL] a batch of 6" in out and "Did you divide by N?" in out
+
+
+def test_unit_backward_through_dl_dp_fails_when_confidently_wrong(capsys):
+    def through_p(X, y, w, b):
+        with np.errstate(all="ignore"):
+            p = sigmoid(X @ w + b)
+            dp = -y / p + (1 - y) / (1 - p)
+            ds = dp * p * (1 - p)
+        return X.T @ ds / len(y), float(np.mean(ds))
+    out = _failure_report(ch2.sigmoid_unit_backward, through_p, capsys)
+    assert "[FAIL] confidently wrong" in out
+
+
+def test_softplus_with_wrong_local_derivative_fails(capsys):
+    def wrong(v):
+        return Value(float(softplus(v.data)), (v,), (float(sigmoid(-v.data)),), op="softplus")
+    out = _failure_report(ch2.value_softplus, wrong, capsys)
+    assert "[FAIL] gradient at x = 0.7" in out
+
+
+def test_softplus_without_parent_fails(capsys):
+    def orphan(v):
+        return Value(float(softplus(v.data)))
+    out = _failure_report(ch2.value_softplus, orphan, capsys)
+    assert "bigger graph" in out
+
+
+def test_gradient_check_with_wrong_denominator_fails(capsys):
+    def by_numeric(f, grad_f, x, h=1e-5):
+        x = np.array(x, dtype=float)
+        a = grad_f(x)
+        n = np.array([(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(x.size)])
+        with np.errstate(all="ignore"):
+            return float(np.max(np.abs(a - n) / np.abs(n)))
+    out = _failure_report(ch2.gradient_check, by_numeric, capsys)
+    assert "[FAIL] a gradient 10 % too large" in out
+
+
+def test_gradient_check_that_moves_x_fails(capsys):
+    def in_place(f, grad_f, x, h=1e-5):
+        result = good_gradient_check(f, grad_f, x, h)
+        x += 1.0
+        return result
+    out = _failure_report(ch2.gradient_check, in_place, capsys)
+    assert "[FAIL] x is left unchanged" in out
+
+
+def test_reports_never_show_reference_code(capsys):
+    ch2.sigmoid_unit_backward(lambda X, y, w, b: (np.zeros(X.shape[1]), 0.0))
+    out = capsys.readouterr().out
+    assert "def " not in out and "return" not in out
