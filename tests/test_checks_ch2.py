@@ -20,8 +20,13 @@ def not_strict(monkeypatch):
 
 # -- right answers ------------------------------------------------------------------------
 
-def good_sigmoid_derivative(s):
-    return sigmoid(s) * sigmoid(-np.asarray(s, dtype=float))
+def good_chain_rule(x, w, b, y):
+    s = w * x + b
+    p = 1.0 / (1.0 + np.exp(-s))
+    dL_dp = -y / p + (1 - y) / (1 - p)
+    dp_ds = p * (1 - p)
+    return {"s": s, "p": p, "loss": -(y * np.log(p) + (1 - y) * np.log(1 - p)), "dL_dp": dL_dp,
+            "dp_ds": dp_ds, "dL_ds": dL_dp * dp_ds, "dL_dw": dL_dp * dp_ds * x, "dL_db": dL_dp * dp_ds}
 
 
 def good_unit_backward(X, y, w, b):
@@ -46,7 +51,7 @@ def good_gradient_check(f, grad_f, x, h=1e-5):
     return float(np.max(np.where(scale == 0, 0.0, np.abs(analytic - numeric) / np.where(scale == 0, 1, scale))))
 
 
-GOOD = {"sigmoid_derivative": good_sigmoid_derivative, "sigmoid_unit_backward": good_unit_backward,
+GOOD = {"chain_rule_by_hand": good_chain_rule, "sigmoid_unit_backward": good_unit_backward,
         "value_softplus": good_softplus, "gradient_check": good_gradient_check}
 
 
@@ -56,7 +61,7 @@ def stub(*args, **kwargs):
 
 def test_exercises_are_registered():
     labels = [e.label for e in exercises_for("ch2")]
-    assert labels == ["ex-ch2-sigmoid-derivative", "ex-ch2-unit-backward", "ex-ch2-softplus-op",
+    assert labels == ["ex-ch2-chain-rule", "ex-ch2-unit-backward", "ex-ch2-softplus-op",
                       "ex-ch2-gradient-check"]
     for exercise in exercises_for("ch2_backprop"):
         assert exercise.functions[0] in GOOD
@@ -96,13 +101,18 @@ def _failure_report(check_fn, wrong, capsys):
     return out
 
 
-def test_naive_sigmoid_derivative_fails_only_for_large_s(capsys):
-    def naive(s):
-        p = 1 / (1 + np.exp(-np.asarray(s, dtype=float)))
-        return p * (1 - p)
-    with np.errstate(over="ignore"):
-        out = _failure_report(ch2.sigmoid_derivative, naive, capsys)
-    assert "[FAIL] large s" in out and "[PASS] σ'(0) = 1/4" in out
+def test_chain_rule_with_forgotten_input_fails(capsys):
+    def forgot_x(x, w, b, y):
+        out = good_chain_rule(x, w, b, y)
+        out["dL_dw"] = out["dL_ds"]
+        return out
+    out = _failure_report(ch2.chain_rule_by_hand, forgot_x, capsys)
+    assert "[FAIL] dL_dw at" in out and "[PASS] dL_db at" in out
+
+
+def test_chain_rule_with_missing_keys_fails(capsys):
+    out = _failure_report(ch2.chain_rule_by_hand, lambda x, w, b, y: {"s": w * x + b}, capsys)
+    assert "[FAIL] returns a dict with all eight keys" in out
 
 
 def test_unit_backward_without_division_by_n_fails(capsys):

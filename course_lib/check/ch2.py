@@ -19,40 +19,60 @@ from ..gradcheck import max_relative_error, numerical_gradient
 from ._core import Check
 from .registry import Exercise
 
-__all__ = ["sigmoid_derivative", "sigmoid_unit_backward", "value_softplus", "gradient_check",
+__all__ = ["chain_rule_by_hand", "sigmoid_unit_backward", "value_softplus", "gradient_check",
            "EXERCISES"]
 
 
-# ------------------------------------------------------------------------------ σ'(s)
+# ------------------------------------------------------------------------------ chain rule by hand
 
-def sigmoid_derivative(student_fn):
-    """Check ``sigmoid_derivative(s)``: σ'(s) = σ(s)(1 − σ(s)) for arrays, stable for large |s|."""
-    c = Check("ex-ch2-sigmoid-derivative", "the derivative of the sigmoid")
-    c.close("σ'(0) = 1/4", lambda: student_fn(0.0), 0.25, inputs="s = 0.0",
-            hint="σ(0) = 1/2, and σ'(s) = σ(s)·(1 − σ(s)).")
-    s = np.array([-3.0, -1.0, 0.5, 2.0, 6.0])
-    c.close("reference values on an array (same shape back)", lambda: student_fn(s.copy()),
-            sigmoid_grad(s), rtol=1e-9, inputs="s = [-3, -1, 0.5, 2, 6]",
-            hint="Work elementwise with NumPy (np.exp), not with math.exp.")
-    s_fd = np.array([-2.5, -0.3, 0.0, 1.7])
-    numeric = np.array([float(numerical_gradient(lambda v: float(sigmoid(v)), float(v))) for v in s_fd])
-    c.close("agrees with central differences of σ", lambda: student_fn(s_fd.copy()), numeric,
-            rtol=1e-7, atol=1e-10, inputs="s = [-2.5, -0.3, 0.0, 1.7]",
-            hint="Differentiate σ(s) = 1/(1 + e^(−s)) with the chain rule.")
-    c.that("even function: σ'(−s) = σ'(s)",
-           lambda: (student_fn(np.array([-1.3, -4.0])), student_fn(np.array([1.3, 4.0]))),
-           lambda got: np.allclose(got[0], got[1], rtol=1e-12, atol=0),
-           expected="equal values at ±s", inputs="s = ±1.3, ±4.0",
-           hint="Since σ(−s) = 1 − σ(s), σ'(s) = σ(s)·σ(−s) is symmetric in s.")
-    c.close("large s: σ'(40) ≈ 4.25e-18, not 0", lambda: student_fn(40.0), sigmoid_grad(40.0),
-            rtol=1e-6, atol=0.0, inputs="s = 40.0",
-            hint="σ(40) rounds to exactly 1.0, so 1 − σ(40) = 0; write σ(s)(1 − σ(s)) as σ(s)·σ(−s).")
-    c.that("no overflow: σ'(±1000) is finite and ≥ 0",
-           lambda: student_fn(np.array([-1000.0, 1000.0])),
-           lambda got: bool(np.all(np.isfinite(got)) and np.all(np.asarray(got) >= 0)),
-           expected="two finite numbers ≥ 0 (both about 0)", inputs="s = [-1000, 1000]",
-           hint="Use a sigmoid that never computes exp of a large positive number "
-                "(course_lib.functional.sigmoid is one).")
+CHAIN_KEYS = ("s", "p", "loss", "dL_dp", "dp_ds", "dL_ds", "dL_dw", "dL_db")
+
+
+def _chain_reference(x: float, w: float, b: float, y: float) -> dict:
+    """The forward values and chain-rule factors of one sigmoid unit with BCE (float64)."""
+    s = w * x + b
+    p = float(sigmoid(s))
+    dL_ds = p - y
+    return {"s": s, "p": p, "loss": float(-(y * math.log(p) + (1 - y) * math.log(1 - p))),
+            "dL_dp": -y / p + (1 - y) / (1 - p), "dp_ds": float(sigmoid_grad(s)),
+            "dL_ds": dL_ds, "dL_dw": dL_ds * x, "dL_db": dL_ds}
+
+
+def chain_rule_by_hand(student_fn):
+    """Check ``chain_rule_by_hand(x, w, b, y)``: a dict with the forward values and every factor
+    of the chain rule for one example (scalars x, w, b and a label y in [0, 1])."""
+    c = Check("ex-ch2-chain-rule", "the chain rule through a sigmoid unit, factor by factor")
+    hints = {
+        "s": "s = w·x + b.",
+        "p": "p = σ(s).",
+        "loss": "L = −[y log p + (1 − y) log(1 − p)].",
+        "dL_dp": "Differentiate L with respect to p, holding y fixed (both logs contribute).",
+        "dp_ds": "The local derivative of the sigmoid; see the table of local derivatives.",
+        "dL_ds": "Multiply the two factors above (the chain rule).",
+        "dL_dw": "∂L/∂w = ∂L/∂s · ∂s/∂w, and ∂s/∂w is the input that w multiplies.",
+        "dL_db": "∂L/∂b = ∂L/∂s · ∂s/∂b.",
+    }
+
+    def answer(x, w, b, y):
+        out = student_fn(x, w, b, y)
+        if not isinstance(out, dict):
+            raise TypeError(f"return a dict with the keys {', '.join(CHAIN_KEYS)}, not "
+                            f"{type(out).__name__}")
+        return out
+
+    c.that("returns a dict with all eight keys", lambda: sorted(answer(0.5, 0.2, 0.1, 0.7)),
+           lambda got: set(got) >= set(CHAIN_KEYS), expected=", ".join(CHAIN_KEYS),
+           inputs="x = 0.5, w = 0.2, b = 0.1, y = 0.7", hint="Use exactly these key names.")
+    for args in ((0.5, 0.2, 0.1, 0.7), (-1.5, 0.8, 0.3, 1.0)):
+        ref = _chain_reference(*args)
+        shown = "x = {}, w = {}, b = {}, y = {}".format(*args)
+        for key in CHAIN_KEYS:
+            c.close(f"{key} at ({shown})", lambda key=key, args=args: float(answer(*args)[key]),
+                    ref[key], rtol=1e-9, inputs=shown, hint=hints[key])
+    x, w, b, y = 2.0, -0.4, 0.25, 0.0
+    numeric = float(numerical_gradient(lambda v: _chain_reference(x, float(v), b, y)["loss"], w))
+    c.close("dL_dw agrees with a central difference of the loss", lambda: float(answer(x, w, b, y)["dL_dw"]),
+            numeric, rtol=1e-7, inputs="x = 2.0, w = -0.4, b = 0.25, y = 0.0", hint=hints["dL_dw"])
     return c.done()
 
 
@@ -196,7 +216,7 @@ def gradient_check(student_fn):
 
 
 EXERCISES = [
-    Exercise("ex-ch2-sigmoid-derivative", ("sigmoid_derivative",), sigmoid_derivative),
+    Exercise("ex-ch2-chain-rule", ("chain_rule_by_hand",), chain_rule_by_hand),
     Exercise("ex-ch2-unit-backward", ("sigmoid_unit_backward",), sigmoid_unit_backward),
     Exercise("ex-ch2-softplus-op", ("value_softplus",), value_softplus),
     Exercise("ex-ch2-gradient-check", ("gradient_check",), gradient_check),
