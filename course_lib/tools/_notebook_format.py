@@ -514,3 +514,48 @@ def to_plain_markdown(text: str, ctx: MarkdownContext) -> str:
             line = re.sub(r"^(\s*\$\$)\s*\([\w:.-]+\)\s*$", r"\1", line)  # $$ (label)
             out.append(convert_inline(line, ctx))
     return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Stubs back to solutions (tests, sample submissions)
+# ---------------------------------------------------------------------------------------------
+
+_STUB = re.compile(r'^(?P<indent>[ \t]*)raise NotImplementedError\("(?P<label>[\w.:-]+): replace this line with your code"\)$')
+
+
+def solutions_by_label(nb, name: str = "notebook") -> dict[str, list[list[str]]]:
+    """The marked solution regions of an instructor notebook: label -> regions in order."""
+    structure = parse_notebook(nb, name)
+    found: dict[str, list[list[str]]] = {}
+    for index, cell in enumerate(nb.cells):
+        if structure.roles[index] == MARKED_CODE:
+            source = source_of(cell)
+            lines = source.split("\n")
+            for region in marker_regions(source):
+                found.setdefault(structure.gate_of[index].label, []).append(lines[region.begin + 1:region.end])
+    return found
+
+
+def fill_stubs(student_nb, solutions: dict[str, list[list[str]]], labels=None):
+    """A copy of a student notebook with the stubs of ``labels`` (all if None) replaced by
+    the given solution regions, as a student who solved them would hand it in."""
+    import copy
+
+    nb = copy.deepcopy(student_nb)
+    used: dict[str, int] = {}
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        lines, out = source_of(cell).split("\n"), []
+        for line in lines:
+            m = _STUB.match(line)
+            if m and (labels is None or m["label"] in labels) and m["label"] in solutions:
+                if out and out[-1].strip() == "# YOUR CODE HERE":
+                    out.pop()
+                n = used.get(m["label"], 0)
+                used[m["label"]] = n + 1
+                out.extend(solutions[m["label"]][n])
+            else:
+                out.append(line)
+        cell.source = "\n".join(out)
+    return nb
