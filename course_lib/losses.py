@@ -1,0 +1,419 @@
+"""Binary cross-entropy in its three forms, and the gradients of each.
+
+=============================  ==========================  ===================================
+function                       input                       labels
+=============================  ==========================  ===================================
+:func:`bce`                    probabilities p ∈ [0, 1]    y ∈ [0, 1] (0/1, or soft labels)
+:func:`bce_with_logits`        logits s ∈ R                y ∈ [0, 1], optional pos_weight
+:func:`logistic_loss`          logits s ∈ R                t ∈ {−1, +1}
+=============================  ==========================  ===================================
+
+They are the same loss written three ways: with p = σ(s) and t = 2y − 1,
+``bce(σ(s), y) = bce_with_logits(s, y) = logistic_loss(s, t)`` (as long as σ(s) does not round
+to 0 or 1). They match PyTorch's ``F.binary_cross_entropy`` and
+``F.binary_cross_entropy_with_logits`` computed in float64. Prefer the logit forms in
+practice: they are exact for every finite logit, whereas a probability has already lost the
+information (σ(40) and σ(50) are both exactly 1.0 in float64).
+
+Common rules:
+
+- ``reduction`` is "mean" (the default), "sum" or "none", as in PyTorch. "mean" and "sum"
+  return a NumPy float64 scalar; "none" returns the per-example losses as a float64 array of
+  the broadcast shape (a float64 scalar if that shape is ()).
+- The two arguments must have the same shape, or one must broadcast to the shape of the other
+  (e.g. a scalar label). Shapes (N, 1) and (N,) are refused: they would broadcast to (N, N).
+- Any real numeric input is accepted (Python numbers, lists, NumPy arrays of any int, bool or
+  float dtype) and everything is computed in float64.
+- Bad input raises ``ValueError`` naming the argument: empty arrays, NaN, p or y outside
+  [0, 1], t not in {−1, +1}, negative or non-finite ``pos_weight``, an unknown reduction, and
+  **infinite logits** (a logit of ±inf stands for a probability of exactly 1 or 0, for which
+  the loss is infinite or undefined; PyTorch returns NaN there, we say what went wrong).
+  Text or other non-numbers raise ``TypeError``.
+
+The gradient functions return the derivative with respect to the *prediction* (p or s), never
+with respect to the label: that is what training needs. For "mean" and "sum" they return the
+gradient of that scalar, with the shape of the prediction argument (summed over any axis it was
+broadcast along, as autograd does); for "none" they return the elementwise derivatives
+dℓᵢ/dsᵢ in the broadcast shape (the Jacobian of an elementwise loss is diagonal).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import (
+    as_float_array,
+    check_in_set,
+    check_in_unit_interval,
+    check_nonnegative,
+    check_reduction,
+    check_same_shape,
+    reduce,
+    sum_to_shape,
+    to_output,
+)
+from .functional import _sigmoid, _softplus
+
+__all__ = [
+    "bce",
+    "bce_grad",
+    "bce_with_logits",
+    "bce_with_logits_grad",
+    "logistic_loss",
+    "logistic_loss_grad",
+    "LOG_CLAMP",
+    "BCE_GRAD_EPS",
+]
+
+#: The lower bound PyTorch's BCELoss puts on each log: log p and log(1 − p) are clamped to >= −100.
+LOG_CLAMP = -100.0
+
+#: The denominator floor of PyTorch's BCELoss backward, (p − y) / max(p(1 − p), eps).
+#: PyTorch's constant is 1e-12 as a float32, i.e. 9.999999960041972e-13 (measured in float64).
+BCE_GRAD_EPS = float(np.float32(1e-12))
+
+_INFINITE_LOGIT = ("A logit of ±inf stands for a probability of exactly 1 or 0, for which the "
+                   "loss is infinite or undefined; look for an overflow where s was computed")
+_P_HINT = ("bce expects probabilities; if p holds logits (any real numbers), "
+           "use bce_with_logits(s, y) instead")
+_Y_HINT = "Labels are 0 or 1 (or a soft label in between); for ±1 labels use logistic_loss(s, t)"
+_T_HINT = "If your labels are 0/1, use t = 2*y - 1, or call bce_with_logits(s, y)"
+
+
+def _probabilities(p) -> np.ndarray:
+    p = as_float_array(p, "p")
+    check_in_unit_interval(p, "p", hint=_P_HINT)
+    return p
+
+
+def _logits(s) -> np.ndarray:
+    return as_float_array(s, "s", allow_inf=False, inf_reason=_INFINITE_LOGIT)
+
+
+def _labels01(y) -> np.ndarray:
+    y = as_float_array(y, "y")
+    check_in_unit_interval(y, "y", hint=_Y_HINT)
+    return y
+
+
+def _labels_pm1(t) -> np.ndarray:
+    t = as_float_array(t, "t")
+    check_in_set(t, "t", (-1.0, 1.0), hint=_T_HINT)
+    return t
+
+
+def _logits_labels_weight(s, y, pos_weight):
+    """Validate (s, y, pos_weight); return s's own shape, then the three broadcast together.
+
+    A pos_weight of None stands for 1 and takes no part in the shape check.
+    """
+    s, y = _logits(s), _labels01(y)
+    if pos_weight is None:
+        return (s.shape, *check_same_shape(s=s, y=y), 1.0)
+    pw = as_float_array(pos_weight, "pos_weight", allow_inf=False,
+                        inf_reason="pos_weight multiplies the loss of positive examples")
+    check_nonnegative(pw, "pos_weight")
+    return (s.shape, *check_same_shape(s=s, y=y, pos_weight=pw))
+
+
+def _reduce_grad(grad: np.ndarray, shape: tuple[int, ...], reduction: str):
+    """Finish a gradient: divide by N for "mean", sum over broadcast axes unless "none"."""
+    if reduction == "mean":
+        grad = grad / grad.size
+    if reduction == "none":
+        return to_output(grad)
+    return to_output(sum_to_shape(grad, shape))
+
+
+def bce(p, y, reduction="mean"):
+    """Binary cross-entropy on probabilities, exactly as PyTorch's ``BCELoss`` computes it.
+
+    Formula, per example, with each log clamped at −100:
+
+        ℓᵢ = −[ yᵢ · max(log pᵢ, −100) + (1 − yᵢ) · max(log(1 − pᵢ), −100) ]
+
+    and L = (1/N) Σ ℓᵢ for reduction="mean". Without the clamp this is the negative
+    log-likelihood of a Bernoulli label, −log(p^y (1 − p)^(1−y)).
+
+    Why the clamp: at p = 0 or p = 1 one of the logs is log 0 = −inf. With a hard label the
+    other factor is often 0 (y = 1, p = 1: the term (1 − y)·log(1 − p) is 0·(−inf) = nan in
+    floating point), and with the wrong label the loss is +inf and its gradient does not
+    exist. PyTorch therefore clamps each log to >= −100, so the loss is finite (at most 100 per
+    example) and a gradient exists; this function does the same and so equals
+    ``torch.nn.functional.binary_cross_entropy`` in float64 for every p in [0, 1], 0 and 1
+    included. log(1 − p) is computed as ``log1p(−p)``, which is exact for tiny p.
+    The clamp changes the answer only where p < e^{−100} ≈ 3.7e−44 (or 1 − p is that small):
+    a probability model should never get there; use :func:`bce_with_logits` on logits instead.
+
+    Parameters
+    ----------
+    p : array_like
+        Predicted probabilities in [0, 1] (0 and 1 included).
+    y : array_like
+        Labels in [0, 1]: 0/1, or soft labels in between. Same shape as ``p``, or broadcastable
+        to it (or ``p`` to ``y``'s).
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    numpy.float64 or numpy.ndarray
+        The mean or sum of the losses (a float64 scalar), or the losses themselves ("none").
+
+    Raises
+    ------
+    ValueError
+        If p or y is empty, contains NaN, has an entry outside [0, 1], if their shapes do not
+        fit, or if ``reduction`` is not one of "mean", "sum", "none".
+    TypeError
+        If p or y is not numbers.
+
+    Examples
+    --------
+    >>> round(float(bce([0.9, 0.2], [1, 0])), 6)   # (−log 0.9 − log 0.8) / 2
+    0.164252
+    >>> float(bce(0.0, 1.0))   # −max(log 0, −100)
+    100.0
+    """
+    reduction = check_reduction(reduction)
+    p, y = check_same_shape(p=_probabilities(p), y=_labels01(y))
+    with np.errstate(divide="ignore"):  # log(0) = -inf is clamped just below
+        log_p = np.maximum(np.log(p), LOG_CLAMP)
+        log_1mp = np.maximum(np.log1p(-p), LOG_CLAMP)
+    return reduce((y - 1.0) * log_1mp - y * log_p, reduction)
+
+
+def bce_grad(p, y, reduction="mean"):
+    """The gradient of :func:`bce` with respect to the probabilities p, as PyTorch computes it.
+
+    Formula. Without the clamp, dℓ/dp = −y/p + (1 − y)/(1 − p) = (p − y) / (p(1 − p)).
+    PyTorch's ``BCELoss`` backward (and so this function) uses
+
+        dℓᵢ/dpᵢ = (pᵢ − yᵢ) / max(pᵢ(1 − pᵢ), ε),     ε = 1e−12 as float32 ≈ 9.99999996e−13,
+
+    divided by N for reduction="mean". It equals the exact derivative wherever
+    p(1 − p) ≥ ε, i.e. roughly 1e−12 ≤ p ≤ 1 − 1e−12. Outside that band it is a safeguard, not
+    a derivative: it stays finite at p = 0 and p = 1 (at most |p − y|/ε ≈ 1e12 per example,
+    0 where p = y), but it is *not* the derivative of the clamped loss either (that would be
+    0 where the clamp is active). For example at p = 1e−50, y = 0, the exact derivative is
+    1/(1 − p) ≈ 1 while this gives p/ε ≈ 1e−38. We reproduce PyTorch here so that a chapter can
+    compare against ``torch.autograd`` everywhere; a finite-difference check only agrees inside
+    the band.
+
+    Parameters
+    ----------
+    p : array_like
+        Predicted probabilities in [0, 1].
+    y : array_like
+        Labels in [0, 1], shaped like ``p`` (or broadcastable, see :func:`bce`).
+    reduction : {"mean", "sum", "none"}, default "mean"
+        The reduction of the loss being differentiated.
+
+    Returns
+    -------
+    numpy.float64 or numpy.ndarray
+        For "mean"/"sum": dL/dp with the shape of ``p``. For "none": the elementwise
+        derivatives dℓᵢ/dpᵢ in the broadcast shape.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`bce`.
+
+    Examples
+    --------
+    >>> bce_grad([0.5, 0.8], [1, 1], reduction="sum")   # −1/p
+    array([-2.  , -1.25])
+    """
+    reduction = check_reduction(reduction)
+    p0 = _probabilities(p)
+    p, y = check_same_shape(p=p0, y=_labels01(y))
+    grad = (p - y) / np.maximum(p * (1.0 - p), BCE_GRAD_EPS)
+    return _reduce_grad(grad, p0.shape, reduction)
+
+
+def bce_with_logits(s, y, pos_weight=None, reduction="mean"):
+    """Binary cross-entropy on logits (PyTorch's ``BCEWithLogitsLoss``), stable for every finite s.
+
+    Formula, per example, with p = σ(s) and positive-class weight w (``pos_weight``, 1 if None):
+
+        ℓᵢ = −[ w·yᵢ·log σ(sᵢ) + (1 − yᵢ)·log(1 − σ(sᵢ)) ]
+
+    Stable computation. Since −log σ(s) = softplus(−s) and −log(1 − σ(s)) = −log σ(−s) =
+    softplus(s),
+
+        ℓᵢ = w·yᵢ·softplus(−sᵢ) + (1 − yᵢ)·softplus(sᵢ),
+
+    with softplus(s) = max(s, 0) + log1p(e^{−|s|}) (see :func:`course_lib.functional.softplus`).
+    Without pos_weight this is the familiar max(s, 0) − s·y + log(1 + e^{−|s|}); PyTorch
+    writes the weighted version as (1 − y)·s + (1 + (w − 1)·y)·softplus(−s), which is the same
+    function. Here every term is >= 0, so no digits are lost to cancellation (PyTorch's form
+    loses relative accuracy for y = 0 and s ≪ 0, where the loss is tiny), e^{x} is only
+    evaluated at x ≤ 0, and nothing overflows unless the loss itself exceeds the largest
+    float64 (≈ 1.8e308): bce_with_logits(1e300, 0) = 1e300 exactly. Computing σ(s) first and
+    then :func:`bce` would fail from |s| ≈ 36.7, where σ(s) rounds to 0 or 1.
+
+    ``pos_weight`` multiplies the loss of the positive examples (for imbalanced data, a
+    common choice is neg/pos); it may be a scalar or broadcast against y, e.g. one weight per
+    column for labels of shape (N, C).
+
+    Parameters
+    ----------
+    s : array_like
+        Logits, any finite real numbers.
+    y : array_like
+        Labels in [0, 1] (0/1 or soft), shaped like ``s`` or broadcastable (see module notes).
+    pos_weight : array_like, optional
+        Non-negative, finite weight(s) of the positive class; None means 1.
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    numpy.float64 or numpy.ndarray
+        The mean or sum of the losses (a float64 scalar), or the losses themselves ("none").
+
+    Raises
+    ------
+    ValueError
+        If s, y or pos_weight is empty or contains NaN, s contains ±inf, y is outside [0, 1],
+        pos_weight is negative or infinite, the shapes do not fit, or ``reduction`` is unknown.
+    TypeError
+        If an argument is not numbers.
+
+    Examples
+    --------
+    >>> round(float(bce_with_logits(0.0, 1.0)), 6)   # log 2
+    0.693147
+    >>> float(bce_with_logits(1e300, 0.0))
+    1e+300
+    >>> round(float(bce_with_logits(0.0, 1.0, pos_weight=3.0)), 6)   # 3 log 2
+    2.079442
+    """
+    reduction = check_reduction(reduction)
+    _, s, y, w = _logits_labels_weight(s, y, pos_weight)
+    with np.errstate(over="ignore"):  # only when the exact loss exceeds the float64 range
+        loss = w * y * _softplus(-s) + (1.0 - y) * _softplus(s)
+    return reduce(loss, reduction)
+
+
+def bce_with_logits_grad(s, y, pos_weight=None, reduction="mean"):
+    """The gradient of :func:`bce_with_logits` with respect to the logits s.
+
+    Formula. Differentiating ℓ = w·y·softplus(−s) + (1 − y)·softplus(s), with
+    softplus'(s) = σ(s):
+
+        dℓ/ds = (1 − y)·σ(s) − w·y·σ(−s)
+              = (1 + (w − 1)·y)·σ(s) − w·y,
+
+    which for w = 1 is the famous σ(s) − y: the prediction minus the label. For
+    reduction="mean" each entry is divided by N, the number of examples.
+
+    Stable computation: the first form above, with σ evaluated by the stable sigmoid. For a
+    hard label one of its terms is 0, so no cancellation happens and small gradients keep
+    their relative accuracy (σ(−40) ≈ 4.2e−18, where σ(40) − 1 would give exactly 0).
+
+    Parameters
+    ----------
+    s, y, pos_weight, reduction
+        As in :func:`bce_with_logits`.
+
+    Returns
+    -------
+    numpy.float64 or numpy.ndarray
+        For "mean"/"sum": dL/ds with the shape of ``s``. For "none": the elementwise
+        derivatives dℓᵢ/dsᵢ in the broadcast shape.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`bce_with_logits`.
+
+    Examples
+    --------
+    >>> bce_with_logits_grad([0.0, 0.0], [1.0, 0.0])   # (σ(0) − y) / 2
+    array([-0.25,  0.25])
+    """
+    reduction = check_reduction(reduction)
+    s_shape, s, y, w = _logits_labels_weight(s, y, pos_weight)
+    grad = (1.0 - y) * _sigmoid(s) - w * y * _sigmoid(-s)
+    return _reduce_grad(grad, s_shape, reduction)
+
+
+def logistic_loss(s, t, reduction="mean"):
+    """The logistic loss on logits with ±1 labels: ℓ = log(1 + e^{−t·s}).
+
+    Formula. With t ∈ {−1, +1} and the symmetry σ(−s) = 1 − σ(s), the probability of the
+    observed label is P(t | x) = σ(t·s), so the negative log-likelihood is
+    −log σ(t·s) = log(1 + e^{−t·s}). Its argument t·s is the *margin*: positive when the
+    prediction has the right sign. With t = 2y − 1 it equals ``bce_with_logits(s, y)``.
+
+    Stable computation: ℓ = softplus(−t·s) = max(−t·s, 0) + log1p(e^{−|s|}); the naive
+    ``log(1 + exp(-t*s))`` overflows to inf for t·s < −709.78 (the true loss is just −t·s) and
+    gives 0 instead of e^{−t·s} for t·s > 36.7.
+
+    Parameters
+    ----------
+    s : array_like
+        Logits, any finite real numbers.
+    t : array_like
+        Labels, each −1 or +1; shaped like ``s`` or broadcastable (see module notes).
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    numpy.float64 or numpy.ndarray
+        The mean or sum of the losses (a float64 scalar), or the losses themselves ("none").
+
+    Raises
+    ------
+    ValueError
+        If s or t is empty or contains NaN, s contains ±inf, t has an entry other than −1 or
+        +1 (0/1 labels included: convert them with t = 2y − 1), the shapes do not fit, or
+        ``reduction`` is unknown.
+    TypeError
+        If an argument is not numbers.
+
+    Examples
+    --------
+    >>> round(float(logistic_loss(2.0, -1)), 6)   # log(1 + e^2)
+    2.126928
+    >>> float(logistic_loss(-1000.0, 1))
+    1000.0
+    """
+    reduction = check_reduction(reduction)
+    s, t = check_same_shape(s=_logits(s), t=_labels_pm1(t))
+    return reduce(_softplus(-t * s), reduction)
+
+
+def logistic_loss_grad(s, t, reduction="mean"):
+    """The gradient of :func:`logistic_loss` with respect to the logits s.
+
+    Formula: dℓ/ds = −t·σ(−t·s), divided by N for reduction="mean". With t = 2y − 1 this is
+    σ(s) − y again (for t = +1: −σ(−s) = σ(s) − 1; for t = −1: σ(s) − 0).
+
+    Stable computation: the stable sigmoid of the margin −t·s (never overflows, never NaN).
+
+    Parameters
+    ----------
+    s, t, reduction
+        As in :func:`logistic_loss`.
+
+    Returns
+    -------
+    numpy.float64 or numpy.ndarray
+        For "mean"/"sum": dL/ds with the shape of ``s``. For "none": the elementwise
+        derivatives dℓᵢ/dsᵢ in the broadcast shape.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`logistic_loss`.
+
+    Examples
+    --------
+    >>> logistic_loss_grad([0.0, 0.0], [1, -1], reduction="sum")
+    array([-0.5,  0.5])
+    """
+    reduction = check_reduction(reduction)
+    s0 = _logits(s)
+    s, t = check_same_shape(s=s0, t=_labels_pm1(t))
+    return _reduce_grad(-t * _sigmoid(-t * s), s0.shape, reduction)
