@@ -1,0 +1,152 @@
+"""Measure, on this machine, how long the course takes to run and build, and how big the site is.
+
+    python -m course_lib bench                    # chapters, two builds, site size
+    python -m course_lib bench --with-tests       # also the whole test suite (minutes)
+    python -m course_lib bench --json bench.json  # also write the figures as JSON
+    python -m course_lib bench --record           # also update book/_data/execution.csv
+
+What is measured:
+
+- each notebook's cold execution: a copy in a temporary folder, run top to bottom in a fresh
+  kernel by the course's executor (the committed notebooks are not touched);
+- the book build from the stored outputs (what readers and CI get), into a temporary folder;
+- the book build with execution forced (a temporary copy of ``_config.yml`` with
+  ``execute_notebooks: force``), into a temporary folder;
+- the size of the built site (MB and number of files);
+- with ``--with-tests``, the test suite (``python -m pytest -q``).
+
+Targets on the 2-core course machines: all chapters together under 120 s, and a build from stored
+outputs under 30 s. The command reports; it never fails because a target is missed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from course_lib.tools import execute, site_check
+
+ROOT = site_check.ROOT
+TARGETS = {"chapters_total_s": 120.0, "build_stored_s": 30.0}
+
+
+def _timed(function, *args, **kwargs):
+    start = time.perf_counter()
+    result = function(*args, **kwargs)
+    return time.perf_counter() - start, result
+
+
+def execute_cold(notebooks: list[Path], timeout: int) -> dict[Path, tuple[float, object]]:
+    """Execute a copy of each notebook in its own temporary folder; {path: (seconds, notebook)}."""
+    results = {}
+    for path in notebooks:
+        with tempfile.TemporaryDirectory(prefix="course-bench-") as tmp:
+            copy = Path(tmp) / path.name
+            shutil.copy2(path, copy)
+            results[path] = _timed(execute.execute_notebook, copy, timeout=timeout)
+    return results
+
+
+def site_size(html_dir: Path) -> tuple[float, int]:
+    """(megabytes, number of files) of a built site."""
+    files = [p for p in html_dir.rglob("*") if p.is_file()]
+    return sum(p.stat().st_size for p in files) / 1e6, len(files)
+
+
+def forced_config(tmp: Path) -> Path:
+    """A copy of ``_config.yml`` that makes the build execute every notebook."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    config.setdefault("execute", {}).update(execute_notebooks="force", timeout=600)
+    path = tmp / "_config_force.yml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def run_bench(args) -> dict:
+    notebooks = execute.find_notebooks([ROOT / "book"])
+    figures: dict = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                                 "platform": platform.platform(terse=True)}}
+
+    print(f"executing {len(notebooks)} notebooks cold (copies, fresh kernels) ...", flush=True)
+    cold = execute_cold(notebooks, args.timeout)
+    figures["chapters_s"] = {path.name: round(seconds, 2) for path, (seconds, _) in cold.items()}
+    figures["chapters_total_s"] = round(sum(figures["chapters_s"].values()), 2)
+    if args.record:
+        rows = {path: execute.record_row(path, seconds, nb) for path, (seconds, nb) in cold.items()}
+        execute.update_record(execute.RECORD, rows)
+
+    with tempfile.TemporaryDirectory(prefix="course-bench-build-") as tmp:
+        tmp = Path(tmp)
+        print("building the book from stored outputs ...", flush=True)
+        figures["build_stored_s"], html = _timed(site_check.build_book, tmp / "stored")
+        figures["build_stored_s"] = round(figures["build_stored_s"], 2)
+        megabytes, count = site_size(html)
+        figures["site_mb"], figures["site_files"] = round(megabytes, 2), count
+        print("building the book with every notebook executed ...", flush=True)
+        with execute.execution_environment():
+            seconds, _ = _timed(site_check.build_book, tmp / "forced", config=forced_config(tmp))
+        figures["build_executed_s"] = round(seconds, 2)
+
+    if args.with_tests:
+        print("running the test suite ...", flush=True)
+        seconds, result = _timed(subprocess.run, [sys.executable, "-m", "pytest", "-q"], cwd=ROOT,
+                                 capture_output=True, text=True)
+        figures["tests_s"] = round(seconds, 2)
+        figures["tests_exit_code"] = result.returncode
+        lines = result.stdout.strip().splitlines()
+        figures["tests_summary"] = lines[-1] if lines else ""
+    figures["targets"] = {key: {"limit_s": limit, "met": figures[key] < limit}
+                          for key, limit in TARGETS.items()}
+    return figures
+
+
+def format_table(figures: dict) -> str:
+    """The figures as an aligned text table."""
+    rows = [(f"execute {name} (cold)", f"{seconds:.1f} s")
+            for name, seconds in figures["chapters_s"].items()]
+    target = figures["targets"]
+    rows += [
+        ("execute all notebooks", f"{figures['chapters_total_s']:.1f} s"
+         f"  (target < {target['chapters_total_s']['limit_s']:.0f} s: "
+         f"{'met' if target['chapters_total_s']['met'] else 'MISSED'})"),
+        ("build from stored outputs", f"{figures['build_stored_s']:.1f} s"
+         f"  (target < {target['build_stored_s']['limit_s']:.0f} s: "
+         f"{'met' if target['build_stored_s']['met'] else 'MISSED'})"),
+        ("build with execution forced", f"{figures['build_executed_s']:.1f} s"),
+        ("built site", f"{figures['site_mb']:.1f} MB in {figures['site_files']} files"),
+    ]
+    if "tests_s" in figures:
+        rows.append(("test suite", f"{figures['tests_s']:.1f} s, exit {figures['tests_exit_code']}"
+                                   f" ({figures['tests_summary']})"))
+    machine = figures["machine"]
+    width = max(len(name) for name, _ in rows)
+    lines = [f"machine: Python {machine['python']}, {machine['cpus']} CPUs, {machine['platform']}"]
+    lines += [f"{name:<{width}}  {value}" for name, value in rows]
+    return "\n".join(lines)
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--with-tests", action="store_true", help="also time the whole test suite")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures as JSON")
+    parser.add_argument("--record", action="store_true",
+                        help="also update the execution record from the cold runs")
+    parser.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell (default 600)")
+
+
+def main(args) -> int:
+    figures = run_bench(args)
+    print()
+    print(format_table(figures))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+        print(f"\nwrote {args.json}")
+    return 0
