@@ -101,11 +101,13 @@ def banner(title: str, checked: list[str]) -> str:
 
 
 def student_edition(nb, name: str, *, chapter_number: int | None = None, bib: dict[str, str] | None = None,
-                    titles: dict[str, str] | None = None, check_names: list[str] | None = None):
+                    titles: dict[str, str] | None = None, check_names: list[str] | None = None,
+                    warnings: list[str] | None = None):
     """The student edition of one instructor notebook (a new notebook; the input is unchanged).
 
-    Raises :class:`~course_lib.tools._notebook_format.FormatError` if the format is broken or a
-    glued value the prose uses is missing.
+    Raises :class:`~course_lib.tools._notebook_format.FormatError` if the format is broken. A
+    glued value that the prose uses but the stored outputs lack (a notebook not executed yet) is
+    shown as its name in backticks and reported in ``warnings``.
     """
     structure = fmt.parse_notebook(nb, name)
     prefix = f"{chapter_number}." if chapter_number else ""
@@ -122,8 +124,9 @@ def student_edition(nb, name: str, *, chapter_number: int | None = None, bib: di
         if role == fmt.PLAIN:
             if cell.cell_type == "markdown":
                 new = nbformat.v4.new_markdown_cell(fmt.to_plain_markdown(fmt.source_of(cell), ctx))
-                if ctx.problems:
-                    raise fmt.FormatError(name, index, ctx.problems[0])
+                if warnings is not None:
+                    warnings.extend(f"{name}, cell index {index}: {problem}" for problem in ctx.problems)
+                ctx.problems.clear()
             elif cell.cell_type == "code":
                 new = nbformat.v4.new_code_cell(fmt.source_of(cell))
             else:
@@ -184,10 +187,11 @@ def _check_names(stem: str) -> list[str]:
         return []
 
 
-def release(book_dir: Path, out_dir: Path) -> list[Path]:
+def release(book_dir: Path, out_dir: Path, warnings: list[str] | None = None) -> list[Path]:
     """Write the student edition of every registered chapter found in ``book_dir``.
 
     Everything is built in memory first, so that an error in one notebook writes nothing.
+    Problems that do not leak anything (a missing glued value) are appended to ``warnings``.
     """
     book_dir, out_dir = Path(book_dir), Path(out_dir)
     numbers = chapter_numbers(book_dir)
@@ -200,7 +204,7 @@ def release(book_dir: Path, out_dir: Path) -> list[Path]:
             continue
         nb = fmt.read_notebook(path)
         student = student_edition(nb, str(path), chapter_number=numbers.get(chapter.notebook), bib=bib,
-                                  titles=titles, check_names=_check_names(chapter.notebook))
+                                  titles=titles, check_names=_check_names(chapter.notebook), warnings=warnings)
         nbformat.validate(student)
         editions.append((out_dir / path.name, student))
     written = []
@@ -222,8 +226,9 @@ def add_arguments(parser) -> None:
 
 
 def main(args) -> int:
+    warnings: list[str] = []
     try:
-        written = release(args.book_dir, args.out_dir)
+        written = release(args.book_dir, args.out_dir, warnings)
     except (fmt.FormatError, ValueError) as exc:
         print(f"release stopped, nothing written: {exc}", file=sys.stderr)
         return 1
@@ -232,4 +237,6 @@ def main(args) -> int:
         return 1
     for path in written:
         print(f"wrote {path}")
+    for warning in warnings:
+        print(f"warning: {warning} (execute the notebook first?)", file=sys.stderr)
     return 0

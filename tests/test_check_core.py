@@ -1,0 +1,165 @@
+"""The self-check machinery: outcomes, report format, strict mode, and the registry."""
+
+import inspect
+
+import numpy as np
+import pytest
+
+from course_lib import check
+from course_lib.check import STRICT_ENV, Check, CheckFailed
+from course_lib.check.registry import CHAPTERS, available_modules, exercises_for, find_chapter
+
+
+@pytest.fixture
+def lenient(monkeypatch):
+    """The notebook and test environments set strict mode; these tests choose it explicitly."""
+    monkeypatch.setenv(STRICT_ENV, "0")
+
+
+def todo(*args):
+    raise NotImplementedError("ex-test: replace this line with your code")
+
+
+def test_all_passing(lenient, capsys):
+    c = Check("ex-test-square", "a square")
+    assert c.close("2² = 4", lambda: 2.0 ** 2, 4.0)
+    assert c.that("positive", lambda: 9.0, lambda got: got > 0, expected="a positive number")
+    result = c.done()
+    out = capsys.readouterr().out
+    assert result.ok and result.score == 1.0 and (result.passed, result.total) == (2, 2)
+    assert out.splitlines() == ["Self-check for exercise ex-test-square: a square",
+                                "  [PASS] 2² = 4", "  [PASS] positive", "  -> all 2 tests passed."]
+
+
+def test_failure_shows_input_expected_received_tolerance_hint(lenient, capsys):
+    c = Check("ex-test-half", "halving")
+    assert not c.close("half of 3", lambda: 1.4, 1.5, rtol=1e-9, atol=0.0, inputs="x = 3",
+                       hint="Divide by two.")
+    result = c.done()
+    out = capsys.readouterr().out
+    assert not result.ok and result.score == 0.0
+    assert "  [FAIL] half of 3" in out
+    for line in ("input:     x = 3", "expected:  1.5", "received:  1.4", "tolerance: rtol=1e-09, atol=0",
+                 "hint:      Divide by two.", "-> 0 of 1 tests passed."):
+        assert line in out, line
+
+
+def test_wrong_shape_fails(lenient):
+    c = Check("ex-test-shape", "shapes")
+    assert not c.close("shape kept", lambda: np.zeros(3), np.zeros((3, 1)))
+    assert "wrong shape" in c.done(quiet=True).outcomes[0].detail
+
+
+def test_nan_never_matches(lenient):
+    c = Check("ex-test-nan", "nan")
+    assert not c.close("nan", lambda: np.nan, 0.0, atol=1.0)
+
+
+def test_not_implemented_reads_not_implemented_yet(lenient, capsys):
+    c = Check("ex-test-todo", "a stub")
+    c.close("first", lambda: todo(1.0), 1.0)
+    c.close("second", lambda: 1.0, 1.0)
+    c.raises("third", lambda: todo(), ValueError)
+    result = c.done()
+    out = capsys.readouterr().out
+    assert result.not_implemented and result.passed == 0 and result.total == 3 and not result.ok
+    assert "not implemented yet" in out and "Traceback" not in out and "FAIL" not in out
+    assert [o.status for o in result.outcomes] == ["not implemented", "skipped", "skipped"]
+
+
+def test_exception_is_a_failure_with_its_message(lenient):
+    c = Check("ex-test-raise", "raising")
+
+    def broken(x):
+        raise ValueError("bad x")
+
+    assert not c.close("call", lambda: broken(1), 1.0, inputs="x = 1", hint="Do not raise.")
+    assert c.close("later tests still run", lambda: 2.0, 2.0)
+    result = c.done(quiet=True)
+    detail = result.outcomes[0].detail
+    assert "raised:    ValueError: bad x" in detail and "input:     x = 1" in detail and "Do not raise." in detail
+    assert (result.passed, result.total) == (1, 2)
+
+
+def test_that_with_a_predicate_that_raises_fails(lenient):
+    c = Check("ex-test-that", "that")
+    assert not c.that("odd predicate", lambda: "text", lambda got: got > 0, expected="a number")
+    assert c.done(quiet=True).outcomes[0].status == "failed"
+
+
+def test_raises(lenient):
+    c = Check("ex-test-raises", "raises")
+
+    def picky(x):
+        if x < 0:
+            raise ValueError("negative")
+        return x
+
+    assert c.raises("refuses negatives", lambda: picky(-1), ValueError)
+    assert not c.raises("accepts positives (so this test fails)", lambda: picky(1), ValueError)
+    assert not c.raises("wrong exception", lambda: picky("a"), KeyError)
+    result = c.done(quiet=True)
+    assert [o.status for o in result.outcomes] == ["passed", "failed", "failed"]
+    assert "returned 1" in result.outcomes[1].detail and "TypeError" in result.outcomes[2].detail
+
+
+def test_strict_mode_raises_and_lenient_mode_returns(monkeypatch, capsys):
+    monkeypatch.setenv(STRICT_ENV, "1")
+    c = Check("ex-test-strict", "strict")
+    c.close("wrong", lambda: 0.0, 1.0)
+    with pytest.raises(CheckFailed, match="ex-test-strict"):
+        c.done()
+    monkeypatch.setenv(STRICT_ENV, "0")
+    c = Check("ex-test-strict", "strict")
+    c.close("wrong", lambda: 0.0, 1.0)
+    assert not c.done()
+    monkeypatch.setenv(STRICT_ENV, "1")
+    c = Check("ex-test-strict", "strict")
+    c.close("right", lambda: 1.0, 1.0)
+    assert c.done().ok
+
+
+def test_quiet_prints_nothing(lenient, capsys):
+    c = Check("ex-test-quiet", "quiet")
+    c.close("right", lambda: 1.0, 1.0)
+    c.done(quiet=True)
+    assert capsys.readouterr().out == ""
+
+
+def test_repr_is_deterministic():
+    c = Check("ex-test-repr", "repr")
+    c.close("right", lambda: 1.0, 1.0)
+    assert repr(c.done(quiet=True)) == "CheckResult('ex-test-repr', passed=1, total=1)"
+
+
+# --- the registry --------------------------------------------------------------------------
+
+def test_chapters_by_key_and_stem():
+    assert find_chapter("warmup").notebook == "warmup"
+    assert find_chapter("ch1_logistic_regression.ipynb").key == "ch1"
+    with pytest.raises(ValueError, match="unknown chapter"):
+        find_chapter("ch9")
+
+
+def test_warmup_has_self_checked_exercises():
+    assert len(exercises_for("warmup")) >= 3
+
+
+def test_every_check_is_found_by_name_and_names_are_unique():
+    """``course_lib.check.<name>`` must find each chapter's check, so names may not repeat."""
+    seen = {}
+    for module in available_modules():
+        key = next(c.key for c in CHAPTERS if c.module == module)
+        for ex in exercises_for(key):
+            name = ex.check.__name__
+            assert name not in seen, f"check {name} is defined by both {seen[name]} and {module}"
+            seen[name] = module
+            assert getattr(check, name) is ex.check
+            assert len(inspect.signature(ex.check).parameters) == len(ex.functions), ex.label
+            assert ex.label.startswith(f"ex-{key}-"), ex.label
+
+
+def test_labels_are_unique_across_chapters():
+    labels = [ex.label for module in available_modules()
+              for ex in exercises_for(next(c.key for c in CHAPTERS if c.module == module))]
+    assert len(labels) == len(set(labels))

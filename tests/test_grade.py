@@ -1,0 +1,100 @@
+"""The grader on a folder of submissions made from the warm-up's student edition.
+
+One submission of each kind: correct, partial (with its check cells deleted), empty (the
+unmodified student edition), a syntax error, an infinite loop, and a file that is not JSON.
+"""
+
+import csv
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_lib.tools import _notebook_format as fmt
+from course_lib.tools.grade import grade_folder
+from course_lib.tools.release import release
+
+BOOK = Path(__file__).resolve().parents[1] / "book"
+TIMEOUT = 10  # seconds per cell: the infinite loop costs this once
+
+
+def make_submissions(folder: Path, student_dir: Path) -> None:
+    student = nbformat.read(student_dir / "warmup.ipynb", as_version=4)
+    solutions = fmt.solutions_by_label(nbformat.read(BOOK / "warmup.ipynb", as_version=4))
+    folder.mkdir()
+    nbformat.write(fmt.fill_stubs(student, solutions), folder / "alice.ipynb")
+
+    partial = fmt.fill_stubs(student, solutions, ["ex-warmup-stable-sigmoid"])
+    for cell in partial.cells:  # a BCE without the clamp: 3 of its 6 tests pass
+        if "def bce_from_probabilities" in cell.source:
+            cell.source = cell.source.split("    # YOUR CODE HERE")[0] + \
+                "    return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))"
+    partial.cells = [c for c in partial.cells if "check.warmup" not in c.source]  # deleted check cells
+    nbformat.write(partial, folder / "bob.ipynb")
+
+    nbformat.write(student, folder / "carol.ipynb")
+
+    broken = fmt.fill_stubs(student, solutions)
+    broken.cells.insert(3, nbformat.v4.new_code_cell("print('unclosed'"))
+    nbformat.write(broken, folder / "dave.ipynb")
+
+    looping = fmt.fill_stubs(student, solutions)
+    looping.cells.insert(3, nbformat.v4.new_code_cell("while True:\n    pass"))
+    nbformat.write(looping, folder / "erin.ipynb")
+
+    (folder / "frank.ipynb").write_text('{"cells": [ this is not JSON', encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("grading")
+    release(BOOK, root / "student")
+    make_submissions(root / "submissions", root / "student")
+    out = root / "grades" / "grades.csv"
+    subs = grade_folder(root / "submissions", "warmup", out, cell_timeout=TIMEOUT, workers=2)
+    return out, subs
+
+
+def test_csv_rows(graded):
+    out, _ = graded
+    with open(out, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert rows == [
+        ["student", "ex-warmup-stable-sigmoid", "ex-warmup-bce", "ex-warmup-sigmoid-grad", "total", "max_total",
+         "status", "notes"],
+        ["alice", "2.00", "2.00", "1.00", "5.00", "5.00", "ok", ""],
+        ["bob", "2.00", "1.00", "0.00", "3.00", "5.00", "ok", ""],
+        ["carol", "0.00", "0.00", "0.00", "0.00", "5.00", "ok", ""],
+        ["dave", "2.00", "2.00", "1.00", "5.00", "5.00", "error",
+         "first error in cell index 3: SyntaxError: incomplete input (line 1)"],
+        ["erin", "2.00", "2.00", "1.00", "5.00", "5.00", "timeout",
+         f"cell index 3 timed out after {TIMEOUT} s and was interrupted"],
+        ["frank", "0.00", "0.00", "0.00", "0.00", "5.00", "unreadable",
+         "cannot read frank.ipynb as a notebook: Notebook does not appear to be JSON: "
+         "'{\"cells\": [ this is not JSON'"],
+    ]
+
+
+def test_feedback_files(graded):
+    out, _ = graded
+    feedback = out.parent / "feedback"
+    assert sorted(p.name for p in feedback.iterdir()) == [f"{s}.txt" for s in
+                                                          ("alice", "bob", "carol", "dave", "erin", "frank")]
+    bob = (feedback / "bob.txt").read_text(encoding="utf-8")
+    assert "ex-warmup-bce: 1.00 of 2.00 points" in bob and "3 of 6 tests passed" in bob
+    assert "[FAILED] a confident wrong answer costs 100 per example (the clamp)" in bob
+    assert "expected:  100" in bob and "received:  inf" in bob
+    assert "ex-warmup-sigmoid-grad: 0.00 of 1.00 points\n  not implemented yet" in bob
+    carol = (feedback / "carol.txt").read_text(encoding="utf-8")
+    assert carol.count("not implemented yet") == 3
+    assert "timed out" in (feedback / "erin.txt").read_text(encoding="utf-8")
+    assert "### BEGIN SOLUTION" not in bob + carol
+
+
+def test_help_warns_that_student_code_is_untrusted(capsys):
+    from course_lib.__main__ import main
+
+    with pytest.raises(SystemExit):
+        main(["grade", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "untrusted" in text and "unshare -n" in text and "--workers" in text and "--timeout" in text
