@@ -121,7 +121,7 @@ def draw_graph(root: Value, *, show_grad: bool = True, title: str = "Computation
     height = 1 + max(sum(1 for x, _ in layout.positions if x == lay) for lay in range(n_layers))
     if ax is None:
         if figsize is None:
-            figsize = (max(4.0, 1.75 * n_layers), max(2.5, 0.95 * height + 0.6))
+            figsize = (max(4.0, 1.3 * n_layers), max(2.5, 0.85 * height + 0.6))
         fig, ax = plt.subplots(figsize=figsize)
     else:
         fig = ax.figure
@@ -132,7 +132,7 @@ def draw_graph(root: Value, *, show_grad: bool = True, title: str = "Computation
         face = "#FDE9D9" if is_root else ("#F2F2F2" if is_const else
                                           ("#DCEBF7" if not node.parents else "white"))
         texts.append(ax.text(x, y, _node_text(node, show_grad), ha="center", va="center",
-                             fontsize=7.5, zorder=3,
+                             fontsize=8, zorder=3,
                              bbox={"boxstyle": "round,pad=0.35", "facecolor": face,
                                    "edgecolor": "#444444", "linewidth": 0.8}))
     xs = [x for x, _ in layout.positions]
