@@ -261,3 +261,11 @@ def test_bad_types_raise_type_error(make):
 def test_numpy_scalars_are_accepted():
     v = Value(np.float32(0.5)) * np.float64(2.0) + np.int64(1)
     assert v.data == 2.0
+
+
+def test_docstring_examples():
+    from _reference import run_doctests
+
+    import course_lib.autodiff
+
+    run_doctests(course_lib.autodiff)

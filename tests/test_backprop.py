@@ -156,3 +156,11 @@ def test_mlp_is_seeded():
     a, b = init_mlp_params(3, 4, seed=7), init_mlp_params(3, 4, seed=7)
     for key in a:
         np.testing.assert_array_equal(a[key], b[key])
+
+
+def test_docstring_examples():
+    from _reference import run_doctests
+
+    import course_lib.backprop
+
+    run_doctests(course_lib.backprop)
