@@ -450,8 +450,9 @@ class LogisticRegression:
     def predict(self, X, threshold: float = 0.5) -> np.ndarray:
         """The predicted labels, 1.0 where p >= ``threshold`` and 0.0 elsewhere, shape (N,).
 
-        ``threshold`` must lie strictly between 0 and 1; with the default 1/2 the prediction is
-        1 exactly where s >= 0, on the positive side of the decision boundary w·x + b = 0.
+        ``threshold`` must lie strictly between 0 and 1. With the default 1/2 the prediction is
+        1 where s = w·x + b >= 0, on the positive side of the decision boundary (up to rounding
+        for logits within about 1e-16 of 0, where σ(s) rounds to 1/2).
         """
         t = as_float_array(threshold, "threshold", allow_inf=False)
         if t.ndim != 0 or not 0.0 < float(t) < 1.0:
