@@ -15,7 +15,7 @@ from course_lib.tools.grade import grade_folder
 from course_lib.tools.release import release
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
-TIMEOUT = 10  # seconds per cell: the infinite loop costs this once
+TIMEOUT = 15  # seconds per cell: the infinite loop costs this once; less is flaky on a busy machine
 
 
 def make_submissions(folder: Path, student_dir: Path) -> None:

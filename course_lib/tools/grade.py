@@ -196,6 +196,8 @@ def grade_notebook(path: Path, chapter: str, cell_timeout: int = 60) -> Submissi
         nbformat.write(nb, os.path.join(tmp, path.name))
         client = NotebookClient(nb, timeout=cell_timeout, allow_errors=True, kernel_name=KERNEL,
                                 record_timing=False, interrupt_on_timeout=False,
+                                # outputs may trail the reply on a busy machine: wait for them
+                                iopub_timeout=max(10, cell_timeout),
                                 resources={"metadata": {"path": tmp}})
 
         def run(cell, index: int | None = None) -> str:
@@ -214,12 +216,18 @@ def grade_notebook(path: Path, chapter: str, cell_timeout: int = 60) -> Submissi
                 pass
             try:
                 run_sync(client.km.interrupt_kernel)()
+                # A cancelled wait can leave the old channels deaf to later output (zmq's
+                # edge-triggered sockets): talk to the same kernel through fresh channels.
+                client.kc.stop_channels()
+                client.kc = None
+                client.startup_timeout = PROBE_TIMEOUT
+                client.start_new_kernel_client()
                 probe = nbformat.v4.new_code_cell("pass")
                 nb.cells.append(probe)
                 client.timeout = PROBE_TIMEOUT
                 client.execute_cell(probe, len(nb.cells) - 1)
                 return "timeout"
-            except (CellTimeoutError, DeadKernelError):
+            except (CellTimeoutError, DeadKernelError, RuntimeError):
                 return "stuck"
 
         try:
@@ -251,6 +259,10 @@ def grade_notebook(path: Path, chapter: str, cell_timeout: int = 60) -> Submissi
                             "from course_lib.tools.grade import run_exercise as _course_grade_run\n"
                             f"print(_course_grade_run({key!r}, {score.label!r}, globals()))")
                         outcome = run(check_cell)
+                        if outcome == "done" and _result_line(check_cell) is None and not _first_error(check_cell):
+                            # on a loaded machine, output can go missing after an interrupt: once more
+                            check_cell = nbformat.v4.new_code_cell(check_cell.source)
+                            outcome = run(check_cell)
                         if outcome == "done":
                             _store(score, _result_line(check_cell), _first_error(check_cell))
                         elif outcome == "timeout":
@@ -264,10 +276,14 @@ def grade_notebook(path: Path, chapter: str, cell_timeout: int = 60) -> Submissi
                     for score in sub.scores:
                         score.status = NOT_RUN
         except Exception as exc:  # noqa: BLE001 - a kernel that cannot start, a broken cell ...
-            sub.status = "grader error"
-            sub.notes.append(_clean(f"{type(exc).__name__}: {exc}"))
+            if sub.status not in ("hung", "kernel died"):  # else: only the clean-up complained
+                sub.status = "grader error"
+                sub.notes.append(_clean(f"{type(exc).__name__}: {exc}"))
             for score in sub.scores:
                 score.status = NOT_RUN
+        finally:
+            if client.km is not None and client.km.has_kernel:  # never leave a kernel behind
+                run_sync(client.km.shutdown_kernel)(now=True)
     return sub
 
 
