@@ -17,6 +17,9 @@ CELLS = [
     "import os\nprint(os.environ.get(%r), os.environ.get('PYTHONHASHSEED'))" % STRICT_ENV,
     "print(hash('cross-entropy') % 1000)  # stable only with a fixed PYTHONHASHSEED",
     "import matplotlib.pyplot as plt\nplt.plot([0, 1], [0, 1])\nplt.show()",
+    # The kernel flushes stdout on a 0.2 s timer: without merging, these would be stored as
+    # two stream outputs on one run and one on another.
+    "import time\nprint('before the pause')\ntime.sleep(0.5)\nprint('after the pause')",
 ]
 
 
@@ -50,6 +53,13 @@ def executed_twice(tmp_path_factory):
 def test_second_run_is_byte_identical(executed_twice):
     path, first, _ = executed_twice
     assert path.read_bytes() == first
+
+
+def test_prints_of_one_cell_are_stored_as_one_stream(executed_twice):
+    path, _, _ = executed_twice
+    outputs = nbformat.read(path, as_version=4).cells[-1].outputs
+    assert [o.output_type for o in outputs] == ["stream"]
+    assert outputs[0].text == "before the pause\nafter the pause\n"
 
 
 def test_no_timing_metadata_is_left(executed_twice):

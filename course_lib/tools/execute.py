@@ -82,6 +82,26 @@ def strip_execution_metadata(nb: nbformat.NotebookNode) -> None:
             cell.metadata.pop("collapsed", None)
 
 
+def merge_streams(nb: nbformat.NotebookNode) -> None:
+    """Join consecutive ``stream`` outputs of the same name (stdout, stderr) in each cell.
+
+    The kernel flushes printed text on a timer, so one cell's prints may arrive as one chunk
+    or as several depending on how busy the machine is. Joining them makes the stored outputs
+    the same on every run, which is what keeps re-execution byte-identical.
+    """
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        merged = []
+        for out in cell.get("outputs", []):
+            if (out.output_type == "stream" and merged and merged[-1].output_type == "stream"
+                    and merged[-1].name == out.name):
+                merged[-1].text += out.text
+            else:
+                merged.append(out)
+        cell.outputs = merged
+
+
 def execute_notebook(path: Path, timeout: int = 600) -> nbformat.NotebookNode:
     """Run one notebook in a fresh kernel in its own folder and return the executed copy."""
     nb = nbformat.read(path, as_version=4)
@@ -92,6 +112,7 @@ def execute_notebook(path: Path, timeout: int = 600) -> nbformat.NotebookNode:
     with execution_environment():
         client.execute()
     strip_execution_metadata(nb)
+    merge_streams(nb)
     return nb
 
 
