@@ -163,3 +163,22 @@ def test_labels_are_unique_across_chapters():
     labels = [ex.label for module in available_modules()
               for ex in exercises_for(next(c.key for c in CHAPTERS if c.module == module))]
     assert len(labels) == len(set(labels))
+
+
+def test_a_check_cell_shows_the_report_once_in_jupyter(capsys):
+    """done() prints the report; displaying the result afterwards adds nothing, while a quiet
+    check shows its report when displayed."""
+    c = Check("ex-demo", "demo")
+    c.close("one equals one", lambda: 1.0, 1.0)
+    result = c.done()
+    printed = capsys.readouterr().out
+    assert "ex-demo" in printed
+    result._ipython_display_()
+    assert capsys.readouterr().out == ""
+
+    quiet = Check("ex-demo", "demo")
+    quiet.close("one equals one", lambda: 1.0, 1.0)
+    quiet_result = quiet.done(quiet=True)
+    assert capsys.readouterr().out == ""
+    quiet_result._ipython_display_()
+    assert capsys.readouterr().out == quiet_result.report() + "\n"

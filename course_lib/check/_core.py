@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -62,6 +63,7 @@ class CheckResult:
     label: str
     title: str
     outcomes: list[TestOutcome] = field(default_factory=list)
+    _reported: bool = field(default=False, repr=False, compare=False)
 
     @property
     def passed(self) -> int:
@@ -103,6 +105,12 @@ class CheckResult:
         else:
             lines.append(f"  -> {self.passed} of {self.total} tests passed.")
         return "\n".join(lines)
+
+    def _ipython_display_(self) -> None:
+        """In Jupyter, a check cell shows the report once: printed by ``done()``, or here when
+        the check ran quietly. (Without this the cell would also echo ``CheckResult(...)``.)"""
+        if not self._reported:
+            print(self.report())
 
     def __repr__(self) -> str:  # a plain, deterministic repr (no addresses)
         return f"CheckResult({self.label!r}, passed={self.passed}, total={self.total})"
@@ -231,6 +239,9 @@ class Check:
         """Print the report (unless ``quiet``), raise in strict mode, return the result."""
         if not quiet:
             print(self.result.report())
+            # Flush now, so the report is stored as one output in the order it was printed.
+            sys.stdout.flush()
+        self.result._reported = not quiet
         if os.environ.get(STRICT_ENV) == "1" and not self.result.ok:
             raise CheckFailed(f"self-check {self.result.label} did not pass "
                               f"({self.result.passed}/{self.result.total}); see the report above")

@@ -9,7 +9,6 @@ solution itself is never shown.
 from __future__ import annotations
 
 import math
-import sys
 
 import numpy as np
 
@@ -23,14 +22,6 @@ from .registry import Exercise
 __all__ = ["chain_rule_by_hand", "sigmoid_unit_backward", "value_softplus", "gradient_check",
            "EXERCISES"]
 
-
-def _finish(c: Check):
-    """Print the report and flush it before returning, so that in a notebook the report always
-    comes before the displayed result (a Jupyter kernel sends buffered output asynchronously)."""
-    try:
-        return c.done()
-    finally:
-        sys.stdout.flush()
 
 
 # ------------------------------------------------------------------------------ chain rule by hand
@@ -83,7 +74,7 @@ def chain_rule_by_hand(student_fn):
     numeric = float(numerical_gradient(lambda v: _chain_reference(x, float(v), b, y)["loss"], w))
     c.close("dL_dw agrees with a central difference of the loss", lambda: float(answer(x, w, b, y)["dL_dw"]),
             numeric, rtol=1e-7, inputs="x = 2.0, w = -0.4, b = 0.25, y = 0.0", hint=hints["dL_dw"])
-    return _finish(c)
+    return c.done()
 
 
 # ------------------------------------------------------------------------------ backward of a unit
@@ -133,7 +124,7 @@ def sigmoid_unit_backward(student_fn):
            lambda got: abs(float(np.ravel(got[0])[0]) + 1.0) < 1e-9 and abs(float(got[1]) + 1.0) < 1e-9,
            expected="grad_w = [-1.0], grad_b = -1.0", inputs="X = [[1.0]], y = [1.0], w = [-1000.0], b = 0",
            hint="Do not go through dL/dp = −y/p + (1−y)/(1−p): p rounds to 0 here. Use p − y.")
-    return _finish(c)
+    return c.done()
 
 
 # ------------------------------------------------------------------------------ a new engine op
@@ -173,7 +164,7 @@ def value_softplus(student_fn):
     c.close("tiny values keep their accuracy: softplus(−40) ≈ e^(−40)",
             lambda: forward_backward(-40.0)[0], float(softplus(-40.0)), rtol=1e-9, atol=0.0,
             inputs="x = -40.0", hint="log(1 + tiny) loses the tiny part; log1p keeps it.")
-    return _finish(c)
+    return c.done()
 
 
 # ------------------------------------------------------------------------------ gradient check
@@ -222,7 +213,7 @@ def gradient_check(student_fn):
 
     c.close("x is left unchanged", leaves_x_alone, x0, rtol=0, atol=0, inputs=shown,
             hint="Work on copies of x (x.copy()), or put each entry back after moving it.")
-    return _finish(c)
+    return c.done()
 
 
 EXERCISES = [
