@@ -9,11 +9,11 @@
 
        ∂L/∂sᵢ = (pᵢ − yᵢ)·pᵢ(1 − pᵢ)/N.
 
-2. **One hidden ReLU layer** (H hidden units), for a batch X of shape (N, d); the rows of
+2. **One hidden ReLU layer** (m hidden units), for a batch X of shape (N, d); the rows of
    the matrices a and h are the vectors a and h of the examples:
 
-       a = X W1ᵀ + b1      (N, H)   hidden pre-activations
-       h = ReLU(a)         (N, H)   hidden activations
+       a = X W1ᵀ + b1      (N, m)   hidden pre-activations
+       h = ReLU(a)         (N, m)   hidden activations
        s = h w2 + b2       (N,)     logits
        p = σ(s)            (N,)     probabilities,  L = mean BCE(p, y)
 
@@ -21,11 +21,11 @@
 
        ds  = (p − y)/N                      (N,)
        ∇w2 = hᵀ ds,        ∂L/∂b2 = Σ ds
-       dh  = ds w2ᵀ                         (N, H)  (an outer product)
-       da  = dh ⊙ 1[a > 0]                  (N, H)  (ReLU passes the gradient where a > 0)
-       ∇W1 = daᵀ X         (H, d),   ∇b1 = Σ_rows da   (H,)
+       dh  = ds w2ᵀ                         (N, m)  (an outer product)
+       da  = dh ⊙ 1[a > 0]                  (N, m)  (ReLU passes the gradient where a > 0)
+       ∇W1 = daᵀ X         (m, d),   ∇b1 = Σ_rows da   (m,)
 
-The parameters of the network are a dict ``{"W1": (H, d), "b1": (H,), "w2": (H,), "b2": scalar}``.
+The parameters of the network are a dict ``{"W1": (m, d), "b1": (m,), "w2": (m,), "b2": scalar}``.
 Losses are computed from the logits (:func:`course_lib.losses.bce_with_logits`), so they stay
 finite however confident the model is. Everything is float64 NumPy; gradients have the shapes of
 the parameters they belong to.
@@ -65,8 +65,8 @@ class SigmoidUnitGrads(NamedTuple):
 class MLPForward(NamedTuple):
     """The intermediate values of :func:`mlp_forward`, kept for the backward pass."""
 
-    a: np.ndarray   # (N, H) hidden pre-activations
-    h: np.ndarray   # (N, H) hidden activations ReLU(a)
+    a: np.ndarray   # (N, m) hidden pre-activations
+    h: np.ndarray   # (N, m) hidden activations ReLU(a)
     s: np.ndarray   # (N,)   logits
     p: np.ndarray   # (N,)   probabilities σ(s)
 
