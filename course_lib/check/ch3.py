@@ -74,7 +74,7 @@ def ch3_two_forms(bce_probability_form, logistic_loss_margin_form):
         return float(np.max(np.abs(first - second)))
 
     c.close("the two forms agree for p = σ(s), t = 2y − 1 (largest difference)", difference, 0.0,
-            rtol=0.0, atol=1e-12, inputs="s = -10, -9, ..., 10, y = 1 for every third s, 0 otherwise",
+            rtol=0.0, atol=1e-10, inputs="s = -10, -9, ..., 10, y = 1 for every third s, 0 otherwise",
             hint="Both functions must compute the same loss; check each one alone first.")
     return c.done()
 
