@@ -185,11 +185,11 @@ def _params(params, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
         raise TypeError(f"params must be a dict with keys W1, b1, w2, b2, not {type(params).__name__}")
     missing = [k for k in ("W1", "b1", "w2", "b2") if k not in params]
     if missing:
-        raise ValueError(f"params is missing {', '.join(missing)}; it needs W1 (H, d), b1 (H,), "
-                         "w2 (H,) and b2 (a number)")
+        raise ValueError(f"params is missing {', '.join(missing)}; it needs W1 (m, d), b1 (m,), "
+                         "w2 (m,) and b2 (a number)")
     W1 = as_float_array(params["W1"], "W1", allow_inf=False)
     if W1.ndim != 2 or W1.shape[1] != d:
-        raise ValueError(f"W1 must have shape (H, {d}), one row per hidden unit and one column per "
+        raise ValueError(f"W1 must have shape (m, {d}), one row per hidden unit (m of them) and one column per "
                          f"feature, but it has shape {W1.shape}")
     hidden = W1.shape[0]
     b1 = _vector(params["b1"], "b1", hidden, "one bias per hidden unit")

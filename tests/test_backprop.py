@@ -140,7 +140,7 @@ def test_mlp_validation():
     params = init_mlp_params(3, 4)
     with pytest.raises(ValueError, match="missing b2"):
         mlp_forward(X, {k: v for k, v in params.items() if k != "b2"})
-    with pytest.raises(ValueError, match=r"W1 must have shape \(H, 2\)"):
+    with pytest.raises(ValueError, match=r"W1 must have shape \(m, 2\)"):
         mlp_forward(X[:, :2], params)
     with pytest.raises(ValueError, match=r"b1 must have shape \(4,\)"):
         mlp_forward(X, {**params, "b1": np.zeros(3)})
