@@ -1,0 +1,32 @@
+"""What the built pages show, read from their HTML (the browser test looks at the same pages)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from course_lib.tools import site_check
+
+PAGES = site_check.toc_pages()
+# A Markdown table that was not parsed shows up as a paragraph of pipes: "<p>| s | y | ... |".
+RAW_TABLE = re.compile(r"<p>\s*\|[^<\n]*\|")
+
+
+@pytest.fixture(scope="module")
+def site() -> Path:
+    return site_check.built_site()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_markdown_tables_from_code_cells_render_as_tables(site, page):
+    text = (site / page).read_text(encoding="utf-8")
+    raw = RAW_TABLE.findall(text)
+    assert not raw, f"{page} shows a Markdown table as plain text (nb_render_markdown_format?): {raw[0][:80]}"
+
+
+def test_the_chapter_with_comparison_tables_has_them(site):
+    # Chapter 3 displays its PyTorch comparisons as Markdown tables from code.
+    text = (site / "book" / "ch3_cross_entropy.html").read_text(encoding="utf-8")
+    assert text.count("<table") >= 3
