@@ -24,6 +24,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._validation import as_float_array
+
 __all__ = ["FraudNet", "make_model", "History", "train_model", "predict_logits", "predict_proba",
            "mean_bce"]
 
@@ -93,12 +95,15 @@ class History:
 
 
 def _as_tensors(X, y=None):
-    Xt = torch.as_tensor(np.asarray(X, dtype=np.float32))
+    """float32 tensors of X (and y), refusing NaN and ±inf with a ValueError that names the entry
+    (one NaN feature would otherwise turn every weight, and every loss, into NaN)."""
+    reason = "The network needs finite inputs (a NaN or inf turns every weight into NaN)"
+    Xt = torch.as_tensor(as_float_array(X, "X", allow_inf=False, inf_reason=reason).astype(np.float32))
     if Xt.ndim != 2:
         raise ValueError(f"X must have shape (N, n_features), but has shape {tuple(Xt.shape)}")
     if y is None:
         return Xt
-    yt = torch.as_tensor(np.asarray(y, dtype=np.float32))
+    yt = torch.as_tensor(as_float_array(y, "y", allow_inf=False).astype(np.float32))
     if yt.shape != (Xt.shape[0],):
         raise ValueError(f"y must have shape ({Xt.shape[0]},), one label per row of X, but has "
                          f"shape {tuple(yt.shape)}")
@@ -128,7 +133,11 @@ def predict_proba(model: nn.Module, X) -> np.ndarray:
 
 def mean_bce(model: nn.Module, X, y) -> float:
     """The mean binary cross-entropy of the model on (X, y), in eval mode, as a Python float."""
-    Xt, yt = _as_tensors(X, y)
+    return _mean_bce(model, *_as_tensors(X, y))
+
+
+def _mean_bce(model: nn.Module, Xt: torch.Tensor, yt: torch.Tensor) -> float:
+    """:func:`mean_bce` on tensors already checked by :func:`_as_tensors`."""
     was_training = model.training
     model.eval()
     try:
@@ -168,8 +177,8 @@ def train_model(model: nn.Module, X_train, y_train, X_val, y_val, *, epochs: int
     history = History()
 
     def record():
-        history.train_loss.append(mean_bce(model, Xtr, ytr))
-        history.val_loss.append(mean_bce(model, Xva, yva))
+        history.train_loss.append(_mean_bce(model, Xtr, ytr))
+        history.val_loss.append(_mean_bce(model, Xva, yva))
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)

@@ -115,3 +115,80 @@ def test_pos_weight_changes_training_but_not_the_recorded_loss_definition():
 def test_bad_input_is_explained(call, pattern):
     with pytest.raises(ValueError, match=pattern):
         call()
+
+
+# -- input checking and the training loop pinned step by step ------------------------------------
+
+def tiny_problem(d=5):
+    """12 training and 8 validation examples, a quarter of them positive."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(20, d))
+    y = (np.arange(20) % 4 == 0).astype(float)
+    return X[:12], y[:12], X[12:], y[12:]
+
+
+@pytest.mark.parametrize("where", ["X_train", "y_train", "X_val", "y_val"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_nan_or_inf_in_the_data_is_refused(where, bad):
+    X_tr, y_tr, X_va, y_va = (a.copy() for a in tiny_problem())
+    data = {"X_train": X_tr, "y_train": y_tr, "X_val": X_va, "y_val": y_va}
+    data[where].flat[3] = bad
+    name = where[0]
+    with pytest.raises(ValueError, match=rf"^{name} .*{name}\[.*\] = (nan|inf)"):
+        train_model(make_model(5, seed=0), data["X_train"], data["y_train"], data["X_val"],
+                    data["y_val"], epochs=1, batch_size=16)
+    if where.startswith("X"):
+        with pytest.raises(ValueError, match="NaN|finite"):
+            predict_logits(make_model(5, seed=0), data[where])
+        with pytest.raises(ValueError, match="NaN|finite"):
+            mean_bce(make_model(5, seed=0), data[where], y_tr if where == "X_train" else y_va)
+    else:
+        with pytest.raises(ValueError, match="NaN|finite"):
+            mean_bce(make_model(5, seed=0), X_tr if where == "y_train" else X_va, data[where])
+
+
+@pytest.mark.parametrize("pos_weight", [None, 3.0])
+def test_training_matches_a_hand_written_adam_loop(pos_weight):
+    """Two epochs of three mini-batches (the last one short), step by step: the same seed, the
+    same shuffling (a torch.Generator seeded with the seed, one randperm per epoch) and the same
+    dropout masks must give bit-identical float32 parameters. Pins zero_grad, the batch order,
+    the loss and its pos_weight, the learning rate and train mode."""
+    X_tr, y_tr, X_va, y_va = tiny_problem(d=4)
+    epochs, batch_size, lr, seed = 2, 5, 0.05, 7
+    model = make_model(4, seed=1)
+    reference = make_model(4, seed=1)
+    model.eval()  # train_model must switch dropout on for the steps itself
+    history = train_model(model, X_tr, y_tr, X_va, y_va, epochs=epochs, batch_size=batch_size, lr=lr,
+                          pos_weight=pos_weight, seed=seed)
+
+    Xt = torch.tensor(X_tr, dtype=torch.float32)
+    yt = torch.tensor(y_tr, dtype=torch.float32)
+    torch.set_num_threads(1)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        shuffle = torch.Generator().manual_seed(seed)
+        optimizer = torch.optim.Adam(reference.parameters(), lr=lr)
+        weight = None if pos_weight is None else torch.tensor(pos_weight)
+        steps = 0
+        for _ in range(epochs):
+            reference.train()
+            order = torch.randperm(12, generator=shuffle)
+            for batch in (order[0:5], order[5:10], order[10:12]):
+                for p in reference.parameters():
+                    p.grad = None
+                logits = reference(Xt[batch])
+                loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, yt[batch],
+                                                                            pos_weight=weight)
+                loss.backward()
+                optimizer.step()
+                steps += 1
+    assert steps == 6
+    for (name, p), q in zip(model.named_parameters(), reference.parameters()):
+        assert p.dtype == torch.float32
+        assert torch.equal(p, q), name
+    assert not model.training
+    # the recorded losses are those of the trained model, in eval mode, unweighted
+    assert history.epochs == epochs and len(history.val_loss) == epochs + 1
+    assert history.train_loss[-1] == mean_bce(reference, X_tr, y_tr)
+    assert history.val_loss[-1] == mean_bce(reference, X_va, y_va)
+    assert history.train_loss[0] == mean_bce(make_model(4, seed=1), X_tr, y_tr)
