@@ -108,7 +108,8 @@ def _cumulative_counts(y: np.ndarray, scores: np.ndarray):
     """Thresholds (distinct scores, decreasing) and the tp, fp counts at each of them."""
     order = np.argsort(-scores, kind="stable")
     s, yy = scores[order], y[order]
-    last_of_group = np.r_[np.flatnonzero(np.diff(s) != 0), s.size - 1]
+    # s[1:] != s[:-1] rather than np.diff(s) != 0: tied ±inf scores give inf − inf = NaN
+    last_of_group = np.r_[np.flatnonzero(s[1:] != s[:-1]), s.size - 1]
     tp = np.cumsum(yy)[last_of_group]
     fp = (last_of_group + 1) - tp
     return s[last_of_group], tp, fp

@@ -103,3 +103,21 @@ def test_curves_agree_with_threshold_metrics():
 def test_bad_input_is_explained(call, error, pattern):
     with pytest.raises(error, match=pattern):
         call()
+
+
+@pytest.mark.parametrize("inf", [np.inf, -np.inf])
+def test_tied_infinite_scores_are_one_threshold(inf):
+    """inf − inf is NaN, so grouping ties by np.diff(scores) != 0 split tied ±inf scores."""
+    for y in ([1, 0], [0, 1]):  # the answer must not depend on the order
+        assert m.roc_auc(y, [inf, inf]) == 0.5
+        assert m.average_precision(y, [inf, inf]) == 0.5
+    y, scores = [1, 0, 1, 0, 1], [np.inf, np.inf, 0.0, -np.inf, -np.inf]
+    fpr, tpr, thresholds = m.roc_curve(y, scores)
+    np.testing.assert_array_equal(thresholds, [np.inf, np.inf, 0.0, -np.inf])
+    np.testing.assert_array_equal(fpr, [0.0, 0.5, 0.5, 1.0])
+    np.testing.assert_array_equal(tpr, [0.0, 1 / 3, 2 / 3, 1.0])
+    # by hand, over the 6 (positive, negative) pairs: 1 + 1 right, 2 ties at ±inf count 1/2 each
+    assert m.roc_auc(y, scores) == pytest.approx(3 / 6, rel=1e-15, abs=0)
+    finite = [1e300, 1e300, 0.0, -1e300, -1e300]
+    assert m.roc_auc(y, scores) == m.roc_auc(y, finite)
+    assert m.average_precision(y, scores) == m.average_precision(y, finite)
