@@ -47,32 +47,75 @@ def _stripped(lines):
 
 # --- no leak ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("chapter", CHAPTERS, ids=CHAPTER_IDS)
-def test_no_solution_leaks(chapter, student_dir):
-    instructor, student = _pair(chapter, student_dir)
-    structure = fmt.parse_notebook(instructor, chapter.notebook)
-    secret, public = [], []
-    for index, cell in enumerate(instructor.cells):
-        lines = fmt.source_of(cell).split("\n")
-        role = structure.roles[index]
-        if role == fmt.PLAIN:
-            public += lines
-        elif role == fmt.MARKED_CODE:
-            inside = set(fmt.solution_lines(fmt.source_of(cell)))
-            secret += list(inside)
-            public += [line for line in lines if line not in inside]
-        else:  # gate directives, demonstrations, prose answers
-            secret += lines
-    # A line that also appears outside the solutions (e.g. "import numpy as np") is not a leak.
-    leaked_candidates = _stripped(secret) - _stripped(public)
-    student_lines = _stripped(line for cell in student.cells for line in fmt.source_of(cell).split("\n"))
-    assert not leaked_candidates & student_lines
+# Deliberately independent of fmt.parse_notebook: what is secret is decided here, conservatively.
+_GATE_START = re.compile(r"(?i)^\s*(`{3,}|~{3,}|:{3,})\s*\{\s*solution-start")
+_GATE_END = re.compile(r"(?i)^\s*(`{3,}|~{3,}|:{3,})\s*\{\s*solution-end")
+_ANY_SOLUTION = re.compile(r"(?i)\{\s*solution")
+_ANY_DIRECTIVE = re.compile(r"^\s*(`{3,}|~{3,}|:{3,})\s*\{", re.M)
 
+
+def _secret_and_public(nb) -> tuple[set[str], set[str]]:
+    """Stripped lines of an instructor notebook: secret ones (everything from a solution-start
+    line to the next solution-end line, whatever the cell, and every line strictly between
+    ``### BEGIN SOLUTION`` and ``### END SOLUTION``) and public ones (all the others). In a gate,
+    the lines of a code cell with markers outside its marked regions (the ``def`` line, the
+    docstring) count as public: they are the scaffold the student gets."""
+    secret, public = [], []
+    in_gate = False
+    for cell in nb.cells:
+        lines = fmt.source_of(cell).split("\n")
+        marked = cell.cell_type == "code" and any(line.strip() == fmt.BEGIN_MARKER for line in lines)
+        in_region = False
+        for line in lines:
+            if cell.cell_type != "code" and _GATE_START.match(line):
+                in_gate = True
+            stripped = line.strip()
+            if stripped in (fmt.BEGIN_MARKER, fmt.END_MARKER):
+                in_region = stripped == fmt.BEGIN_MARKER
+                secret.append(line)
+            elif in_region or (in_gate and not marked):
+                secret.append(line)
+            else:
+                public.append(line)
+            if cell.cell_type != "code" and _GATE_END.match(line):
+                in_gate = False
+    return _stripped(secret), _stripped(public)
+
+
+def _assert_no_leak(instructor, student):
+    secret, public = _secret_and_public(instructor)
+    # A line that also appears outside the solutions (e.g. "import numpy as np") is not a leak.
+    student_lines = _stripped(line for cell in student.cells for line in fmt.source_of(cell).split("\n"))
+    assert not (secret - public) & student_lines
     for index, cell in enumerate(student.cells):
         text = fmt.source_of(cell)
         assert fmt.BEGIN_MARKER not in text and fmt.END_MARKER not in text, index
-        assert "solution-start" not in text and "solution-end" not in text and "{solution}" not in text, index
-        assert not re.search(r"^\s*(```|:::)\{", text, re.M), f"directive left in cell {index}"
+        assert not _ANY_SOLUTION.search(text), f"a solution directive left in cell {index}"
+        if cell.cell_type == "markdown":
+            assert not _ANY_DIRECTIVE.search(text), f"directive left in cell {index}"
+    return secret - public
+
+
+def test_the_leak_check_sees_secrets():
+    """The leak check itself: it flags prose and code of a gate under any fence spelling."""
+    nb = _nb(("markdown", "~~~ {Solution-Start} ex-warmup-x\n~~~"), ("markdown", "Prose answer."),
+             ("code", "def f(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION"),
+             ("markdown", ":::{SOLUTION-END}\n:::"), ("markdown", "Public text."))
+    secret, public = _secret_and_public(nb)
+    assert {"Prose answer.", "return 2 * x", "~~~ {Solution-Start} ex-warmup-x"} <= secret
+    assert {"def f(x):", "Public text."} <= public
+    with pytest.raises(AssertionError):
+        _assert_no_leak(nb, _nb(("markdown", "Prose answer.")))
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=CHAPTER_IDS)
+def test_no_solution_leaks(chapter, student_dir):
+    instructor, student = _pair(chapter, student_dir)
+    secret = _assert_no_leak(instructor, student)
+    assert secret or not _exercises(chapter), "the leak check found no solution lines at all"
+
+    for index, cell in enumerate(student.cells):
+        text = fmt.source_of(cell)
         if cell.cell_type == "markdown":
             assert not re.search(r"\{(glue|cite|doc|ref|numref|eq|math)[\w:]*\}`", text), f"role left in cell {index}"
         if cell.cell_type == "code":
@@ -81,6 +124,7 @@ def test_no_solution_leaks(chapter, student_dir):
     assert student.metadata["kernelspec"]["name"] == "python3"
     assert "Student edition" in fmt.source_of(student.cells[0])
     # every cell outside the solutions is kept, code unchanged
+    structure = fmt.parse_notebook(instructor, chapter.notebook)
     kept = [fmt.source_of(c) for i, c in enumerate(instructor.cells)
             if structure.roles[i] == fmt.PLAIN and c.cell_type == "code"]
     assert kept == [fmt.source_of(c) for c in student.cells if c.cell_type == "code"
@@ -215,6 +259,118 @@ def test_broken_format_stops_the_release(tmp_path, cells, index, message):
         release(book, tmp_path / "out")
     assert f"warmup.ipynb, cell index {index}: " in str(info.value) and message in str(info.value)
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+# Fence spellings MyST accepts for the gate (the website renders each as a solution): each must
+# be recognised as a gate, so that the prose and the demonstration inside stay out.
+GATE_SPELLINGS = {
+    "tilde": ("~~~{solution-start} ex-warmup-x\n~~~", "~~~{solution-end}\n~~~"),
+    "space after the fence": ("``` {solution-start} ex-warmup-x\n```", "``` {solution-end}\n```"),
+    "capitalised": ("```{Solution-Start} ex-warmup-x\n```", "```{Solution-End}\n```"),
+    "upper case, colon fence, spaces": ("::: {SOLUTION-START} ex-warmup-x\n:::", ":::  {SOLUTION-END}\n:::"),
+    "colon fence": (":::{solution-start} ex-warmup-x\n:class: dropdown\n:::", ":::{solution-end}\n:::"),
+    "four backticks": ("````{solution-start} ex-warmup-x\n````", "````{solution-end}\n````"),
+    "five tildes, longer close": ("~~~~~ {solution-start} ex-warmup-x\n:class: dropdown\n~~~~~~",
+                                  "~~~~~{solution-end}\n~~~~~"),
+    "indented three spaces": ("   ```{solution-start} ex-warmup-x\n   ```", "   ```{solution-end}\n   ```"),
+    # a closing fence of another character does not close: the fence runs to the end of the cell
+    "close of another char": ("```{solution-start} ex-warmup-x\n~~~", "```{solution-end}\n:::"),
+    "short close": ("````{solution-start} ex-warmup-x\n```", "````{solution-end}\n```"),
+}
+
+
+@pytest.mark.parametrize("spelling", GATE_SPELLINGS, ids=list(GATE_SPELLINGS))
+def test_gate_spellings_myst_accepts_are_gates(tmp_path, spelling):
+    open_, close = GATE_SPELLINGS[spelling]
+    nb = _nb(("markdown", "# Title"), ("markdown", "```{exercise} Explain\n:label: ex-warmup-x\n```"),
+             ("markdown", open_), ("markdown", "SECRET prose answer."), ("code", "print('SECRET demo')"),
+             ("markdown", close), ("markdown", "After the gate."))
+    structure = fmt.parse_notebook(nb, "warmup")
+    assert [(g.label, g.start, g.end) for g in structure.gates] == [("ex-warmup-x", 2, 5)]
+    book = tmp_path / "book"
+    book.mkdir()
+    nbformat.write(nb, book / "warmup.ipynb")
+    release(book, tmp_path / "out")
+    student = nbformat.read(tmp_path / "out" / "warmup.ipynb", as_version=4)
+    sources = [c.source for c in student.cells[1:]]
+    assert sources == ["# Title", "**Exercise 1: Explain**\n", ANSWER_PLACEHOLDER, "# YOUR CODE HERE", "After the gate."]
+    assert "SECRET" not in "".join(c.source for c in student.cells)
+    assert _assert_no_leak(nb, student) >= {"SECRET prose answer.", "print('SECRET demo')"}
+
+
+# Solution-like directives that are not a well-formed gate: each fails closed, naming the cell.
+FAILS_CLOSED = {
+    "capitalised {Solution}": ("```{Solution} ex-warmup-x\nSECRET\n```", "ungated"),
+    "tilde {solution}": ("~~~{solution} ex-warmup-x\nSECRET\n~~~", "ungated"),
+    "space before {solution}": ("``` {solution} ex-warmup-x\nSECRET\n```", "ungated"),
+    "colon {SOLUTION}": ("::: {SOLUTION} ex-warmup-x\nSECRET\n:::", "ungated"),
+    "{solution} in an admonition": ("````{note}\n~~~{solution} ex-warmup-x\nSECRET\n~~~\n````", "ungated"),
+    "spaces inside the braces": ("```{ solution-start } ex-warmup-x\n```", "not a gate cell"),
+    "indented four spaces": ("    ```{solution-start} ex-warmup-x\n    ```", "not a gate cell"),
+    "in a block quote": ("> ```{solution-start} ex-warmup-x\n> ```", "not a gate cell"),
+    "in a list item": ("- ```{Solution} ex-warmup-x\n  SECRET\n  ```", "not a gate cell"),
+    "gate nested in a note": ("````{note}\n```{solution-start} ex-warmup-x\n```\n````", "not a gate cell"),
+    "gate in an exercise's body": ("````{exercise} E\n:label: ex-warmup-x\n```{solution-start} ex-warmup-x\n```\n````",
+                                   "not a gate cell"),
+    "unknown {solutions}": ("```{solutions} ex-warmup-x\nSECRET\n```", "not a gate cell"),
+    "unknown {Solution-Begin}": ("~~~{Solution-Begin} ex-warmup-x\n~~~", "not a gate cell"),
+    "reST in eval-rst": ("```{eval-rst}\n.. solution:: ex-warmup-x\n\n   SECRET\n```", "not a gate cell"),
+    "backtick in the info": ("```{solution-start} `ex-warmup-x`\n```", "not a gate cell"),
+    "gate sharing its cell": ("Text.\n\n~~~{Solution-Start} ex-warmup-x\n~~~", "alone in its markdown cell"),
+    "gate holding a {solution}": ("````{solution-start} ex-warmup-x\n```{solution}\nSECRET\n```\n````",
+                                  "more solution-like"),
+    "gate without a label": ("~~~ {Solution-Start}\n~~~", "needs the exercise label"),
+}
+
+
+@pytest.mark.parametrize("variant", FAILS_CLOSED, ids=list(FAILS_CLOSED))
+def test_solution_like_directives_that_are_not_gates_fail_closed(tmp_path, variant):
+    text, message = FAILS_CLOSED[variant]
+    book = tmp_path / "book"
+    book.mkdir()
+    nbformat.write(_nb(("markdown", "```{exercise} Explain\n:label: ex-warmup-x\n```"), ("markdown", text),
+                       ("markdown", "SECRET prose.")), book / "warmup.ipynb")
+    with pytest.raises(fmt.FormatError) as info:
+        release(book, tmp_path / "out")
+    assert "warmup.ipynb, cell index 1: " in str(info.value) and message in str(info.value)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("spelling", ["```{exercise} Explain", "~~~{Exercise} Explain", "``` {exercise} Explain",
+                                      ":::{EXERCISE} Explain", "~~~~ {exercise-start} Explain"])
+def test_exercise_spellings_are_numbered(spelling):
+    fence = re.match(r"[`~:]+", spelling).group(0)
+    nb = _nb(("markdown", f"{spelling}\n:label: ex-warmup-a\n\nDo it.\n{fence}"),
+             ("markdown", "```{exercise} Next\n:label: ex-warmup-b\n```"))
+    assert fmt.parse_notebook(nb, "warmup").exercises == [("ex-warmup-a", 0), ("ex-warmup-b", 1)]
+    from course_lib.tools.release import student_edition
+    student = student_edition(nb, "warmup", chapter_number=2)
+    assert [c.source for c in student.cells[1:]] == ["**Exercise 2.1: Explain**\n\nDo it.", "**Exercise 2.2: Next**\n"]
+
+
+@pytest.mark.parametrize("path", ["../secret.png", "figures/../../secret.png", "..\\secret.png", "C:/secret.png"])
+@pytest.mark.parametrize("how", ["figure", "markdown"])
+def test_image_paths_that_leave_the_folder_are_refused(tmp_path, path, how):
+    book = tmp_path / "book"
+    (book / "figures").mkdir(parents=True)
+    (tmp_path / "secret.png").write_bytes(b"png")
+    cell = f"```{{figure}} {path}\n:alt: A plot\n```" if how == "figure" else f"See ![a plot]({path})."
+    nbformat.write(_nb(("markdown", "# Title"), ("markdown", cell)), book / "warmup.ipynb")
+    with pytest.raises(fmt.FormatError) as info:
+        release(book, tmp_path / "out" / "student")
+    assert "warmup.ipynb, cell index 1: " in str(info.value) and "image path" in str(info.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_images_below_the_book_are_copied(tmp_path):
+    book = tmp_path / "book"
+    (book / "figures").mkdir(parents=True)
+    (book / "figures" / "a.png").write_bytes(b"png")
+    nbformat.write(_nb(("markdown", "```{figure} figures/a.png\n:alt: A plot\n```"),
+                       ("markdown", "![web](https://example.org/b.png) ![abs](/c.png)")), book / "warmup.ipynb")
+    release(book, tmp_path / "out")
+    assert (tmp_path / "out" / "figures" / "a.png").read_bytes() == b"png"
+    assert sorted(p.name for p in (tmp_path / "out").rglob("*")) == ["a.png", "figures", "warmup.ipynb"]
 
 
 def test_a_missing_glue_value_is_a_warning(tmp_path):

@@ -14,6 +14,14 @@ fit (a marker outside a gate, a nested or unclosed gate, unbalanced markers, a g
 sharing its cell with other text, an ungated ``{solution}``) raises :class:`FormatError` naming
 the notebook and the cell index, so that a release fails closed instead of leaking a solution.
 
+Directives are recognised the way MyST recognises them: a backtick or tilde fence of three or
+more characters, or a colon fence (``:::``), optional spaces, then ``{name}`` with the name in
+any case (docutils lowercases it), so ``~~~ {Solution-Start} ex-...`` is a gate just as the
+backtick-fenced ``{solution-start}`` is. As a safety net, a markdown cell that is not a well-formed
+gate but mentions a solution-like directive anywhere (a fence, optional spaces, ``{`` and a name
+starting with "solution", in any case, even nested, quoted, indented or in a code block; or an
+reST ``.. solution...::`` for ``{eval-rst}``) raises :class:`FormatError` too.
+
 :func:`to_plain_markdown` turns the MyST of a markdown cell (directives and roles that only
 Sphinx understands) into Markdown that reads well in plain JupyterLab.
 """
@@ -70,8 +78,17 @@ def source_of(cell) -> str:
 # MyST directives in markdown
 # ---------------------------------------------------------------------------------------------
 
-_DIRECTIVE_OPEN = re.compile(r"^(?P<indent>[ \t]{0,3})(?P<fence>`{3,}|:{3,})\{(?P<name>[^}\s]+)\}[ \t]*(?P<arg>.*?)[ \t]*$")
-_CODE_OPEN = re.compile(r"^(?P<indent>[ \t]{0,3})(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
+# MyST (myst_parser's render_fence / render_colon_fence) takes the first word of a fence's info
+# string as the name and treats it as a directive when it is wrapped in braces; docutils then
+# looks the name up in lower case. CommonMark: at most 3 spaces of indentation, and the info
+# string of a backtick fence holds no backtick.
+_DIRECTIVE_OPEN = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,}|:{3,})[ \t]*"
+                             r"\{(?P<name>\S+?)\}(?=[ \t]|$)[ \t]*(?P<arg>.*?)[ \t]*$")
+_CODE_OPEN = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+# The safety net: anything that could be a solution directive, anywhere in a markdown cell.
+_SOLUTION_LIKE = re.compile(r"(?i)(?:`{3,}|~{3,}|:{3,})[ \t]*\{[ \t]*solution|\.\.[ \t]+solution[\w-]*[ \t]*::")
+GATE_NAMES = ("solution-start", "solution-end")
+EXERCISE_NAMES = ("exercise", "exercise-start")
 _OPTION = re.compile(r"^:(?P<key>[\w-]+):[ \t]*(?P<value>.*)$")
 
 
@@ -84,7 +101,15 @@ class Directive:
 
 
 def _closing(fence: str):
-    return re.compile(r"^[ \t]{0,3}" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}[ \t]*$")
+    """A closing fence: the opening's character, at least as many, indented at most 3 spaces."""
+    return re.compile(r"^ {0,3}" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}[ \t]*$")
+
+
+def _fence_open(line: str, pattern: re.Pattern) -> re.Match | None:
+    m = pattern.match(line)
+    if m and m["fence"][0] == "`" and "`" in line[m.end("fence"):]:
+        return None  # not a fence at all in CommonMark
+    return m
 
 
 def split_blocks(text: str) -> list[tuple[str, object]]:
@@ -98,7 +123,7 @@ def split_blocks(text: str) -> list[tuple[str, object]]:
     i = 0
     while i < len(lines):
         line = lines[i]
-        m = _DIRECTIVE_OPEN.match(line)
+        m = _fence_open(line, _DIRECTIVE_OPEN)
         if m:
             close = _closing(m["fence"])
             j = i + 1
@@ -117,11 +142,11 @@ def split_blocks(text: str) -> list[tuple[str, object]]:
             while k < len(inner) and (om := _OPTION.match(inner[k])):
                 options[om["key"]] = om["value"].strip()
                 k += 1
-            blocks.append(("directive", Directive(m["name"], m["arg"], options, inner[k:])))
+            blocks.append(("directive", Directive(m["name"].lower(), m["arg"], options, inner[k:])))
             i = j + 1
             continue
-        m = _CODE_OPEN.match(line)
-        if m and not (m["fence"][0] == "`" and "`" in m["info"]):
+        m = _fence_open(line, _CODE_OPEN)
+        if m:
             close = _closing(m["fence"])
             j = i + 1
             while j < len(lines) and not close.match(lines[j]):
@@ -149,19 +174,28 @@ def gate_directive(text: str) -> tuple[str, str] | None:
 
     Raises ``ValueError`` when a gate directive shares its cell with anything else.
     """
-    blocks = [b for b in split_blocks(text.strip()) if not (b[0] == "text" and not str(b[1]).strip())]
+    # blank lines around the directive are fine; indentation is not stripped (4 spaces make it code)
+    blocks = [b for b in split_blocks(text) if not (b[0] == "text" and not str(b[1]).strip())]
     names = [b[1].name for b in blocks if b[0] == "directive"]
-    gates = [n for n in names if n in ("solution-start", "solution-end")]
+    gates = [n for n in names if n in GATE_NAMES]
     if not gates:
         return None
     if len(blocks) != 1:
         raise ValueError(f"a {{{gates[0]}}} directive must be alone in its markdown cell")
     d = blocks[0][1]
+    others = len(_SOLUTION_LIKE.findall(text)) - 1
+    if others:
+        raise ValueError(f"the {{{d.name}}} cell holds {others} more solution-like directive(s)")
     if d.name == "solution-start":
         if not d.argument.strip():
             raise ValueError("{solution-start} needs the exercise label as its argument")
         return "start", d.argument.strip()
     return "end", ""
+
+
+def solution_like(text: str) -> list[str]:
+    """The solution-like directive openings of a markdown text (see the module docstring)."""
+    return [m.group(0) for m in _SOLUTION_LIKE.finditer(text)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -281,9 +315,14 @@ def parse_notebook(nb, name: str) -> Structure:
                 raise FormatError(name, index, "an ungated {solution} directive; use {solution-start} / {solution-end}")
             if any(line.strip() in (BEGIN_MARKER, END_MARKER) for line in text.split("\n")):
                 raise FormatError(name, index, "a solution marker in a markdown cell")
+            if found := solution_like(text):
+                raise FormatError(name, index, f"a solution directive that is not a gate cell ({found[0]!r}); "
+                                               "a gate is a markdown cell holding only a {solution-start} "
+                                               "<label> or a {solution-end} directive, with its fence at "
+                                               "the start of a line")
             if gate is None:
                 for d in directives_in(text):
-                    if d.name in ("exercise", "exercise-start"):
+                    if d.name in EXERCISE_NAMES:
                         exercises.append((d.options.get("label"), index))
             roles.append(PLAIN if gate is None else GATE_MARKDOWN)
         elif cell.cell_type == "code":

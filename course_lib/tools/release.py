@@ -18,8 +18,9 @@ book folder, this writes a notebook of the same name in the output folder where
 - a first cell says that this is the student edition and how to self-check.
 
 It fails closed: a notebook that breaks the exercise format (a marker outside a gate, nested or
-unbalanced markers, an unclosed gate) stops the release with an error naming the notebook and
-the cell index, and nothing is written. The output is deterministic: cell ids are derived from
+unbalanced markers, an unclosed gate, a solution-like directive that is not a well-formed gate,
+in any fence spelling MyST accepts) or that points at an image outside the book folder (``..``)
+stops the release with an error naming the notebook and the cell index, and nothing is written. The output is deterministic: cell ids are derived from
 the instructor notebook's ids, nothing depends on the time, so a second run writes identical
 bytes.
 """
@@ -168,14 +169,26 @@ def _kept_metadata(cell) -> dict:
     return {k: v for k, v in cell.get("metadata", {}).items() if k in ("tags", "mystnb", "slideshow")}
 
 
-def _images(nb) -> list[str]:
-    """Local image paths the plain Markdown of a student notebook points at."""
+def _images(nb, name: str = "notebook", index_of: dict[str, int] | None = None) -> list[str]:
+    """Local image paths the plain Markdown of a student notebook points at (copied with it).
+
+    A path that could leave the book folder or the output folder when copied (a ``..`` part, a
+    backslash, a drive letter) raises :class:`FormatError` naming the instructor cell (found by
+    cell id through ``index_of``). Absolute paths and URLs are not copied.
+    """
     import re
     found = []
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            found += [p for p in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", fmt.source_of(cell))
-                      if "://" not in p and not p.startswith("/")]
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            continue
+        for p in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", fmt.source_of(cell)):
+            if "://" in p or p.startswith(("/", "data:")):
+                continue
+            if "\\" in p or re.match(r"^[A-Za-z]:", p) or ".." in Path(p).parts:
+                where = (index_of or {}).get(cell.get("id"))
+                raise fmt.FormatError(name, where, f"image path {p!r} could leave the book or the output folder "
+                                                   "when copied; use a path below the notebook's folder, without '..'")
+            found.append(p)
     return found
 
 
@@ -206,13 +219,14 @@ def release(book_dir: Path, out_dir: Path, warnings: list[str] | None = None) ->
         student = student_edition(nb, str(path), chapter_number=numbers.get(chapter.notebook), bib=bib,
                                   titles=titles, check_names=_check_names(chapter.notebook), warnings=warnings)
         nbformat.validate(student)
-        editions.append((out_dir / path.name, student))
+        index_of = {cell.get("id"): index for index, cell in enumerate(nb.cells)}
+        editions.append((out_dir / path.name, student, _images(student, str(path), index_of)))
     written = []
     out_dir.mkdir(parents=True, exist_ok=True)
-    for target, student in editions:
+    for target, student, images in editions:
         target.write_text(nbformat.writes(student) + "\n", encoding="utf-8")
         written.append(target)
-        for image in _images(student):
+        for image in images:
             source = book_dir / image
             if source.is_file():
                 (out_dir / image).parent.mkdir(parents=True, exist_ok=True)
