@@ -134,9 +134,21 @@ def bernoulli_kl(p, q):
     that says q: KL(p‖q) = H(p, q) − H(p). It is ≥ 0 and is 0 only at q = p (Gibbs' inequality),
     and it is not symmetric: KL(p‖q) ≠ KL(q‖p) in general.
 
-    Stable computation: each term as weight · (log a − log b), computed directly rather than as
-    H(p, q) − H(p), so that a tiny divergence (q close to p) is not lost to cancellation; log of
-    1 − x as log1p(−x); 0·log 0 = 0; +inf where p > 0 = q or p < 1 = q.
+    Stable computation: the two terms of the definition have opposite signs and nearly cancel
+    when q is close to p (KL(p‖p + δ) ≈ δ²/(2p(1 − p)), while each term is of size δ), so
+    neither the definition nor H(p, q) − H(p) keeps a tiny divergence. Since
+    p·(q − p)/p + (1 − p)·(p − q)/(1 − p) = 0, the divergence can be rewritten as a sum of two
+    terms that are each ≥ 0,
+
+        KL(p‖q) = p·φ((q − p)/p) + (1 − p)·φ((p − q)/(1 − p)),     φ(u) = u − log(1 + u) ≥ 0,
+
+    with q − p computed from the inputs (exactly, when q is near p). φ(u) is evaluated without
+    cancellation: for |u| ≤ 1/2 from the series φ(u) = 2r²/(1 − r) − 2(r³/3 + r⁵/5 + …),
+    r = u/(2 + u), whose terms do not cancel; for larger |u| as u − log1p(u). The result is
+    correct to a few units in the last place (relative error below 1e−15 in the tests, against
+    a 500-digit decimal reference, wherever the result is not subnormal), q − p = 1e−12
+    included. A term of weight 0 contributes its 0·log 0 = 0 (KL(0‖q) = −log(1 − q),
+    KL(1‖q) = −log q); +inf where p > 0 = q or p < 1 = q, without a warning.
 
     Parameters
     ----------
@@ -165,8 +177,55 @@ def bernoulli_kl(p, q):
     0.143841
     """
     p, q = check_same_shape(p=_probability(p, "p"), q=_probability(q, "q"))
-    with np.errstate(divide="ignore", invalid="ignore"):  # log 0 only where its weight is 0 or the KL is +inf
-        positive = _weighted_log(p, np.log(p) - np.log(q))
-        negative = _weighted_log(1.0 - p, np.log1p(-p) - np.log1p(-q))
-    kl = positive + negative
-    return to_output(np.maximum(kl, 0.0))  # rounding can leave −1e−17 where the KL is 0
+    p, q = np.broadcast_arrays(p, q)
+    # log 0 = −inf only where the KL is +inf; u overflows or underflows only where harmless.
+    with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
+        diff = q - p   # exact when q and p are within a factor 2 of each other (Sterbenz)
+        kl = _kl_term(p, diff, q) + _kl_term(1.0 - p, -diff, 1.0 - q)
+    return to_output(np.maximum(kl, 0.0))
+
+
+#: 1/3, 1/5, 1/7, ...: the coefficients of atanh(r)/r − 1 = r²/3 + r⁴/5 + … (in powers of r²).
+#: With |r| ≤ 1/3 (|u| ≤ 1/2) the 20 terms leave a truncation error below 1e−19 relative.
+_ATANH_COEFFS = 1.0 / np.arange(3.0, 43.0, 2.0)
+
+
+def _phi_small(u: np.ndarray) -> np.ndarray:
+    """φ(u) = u − log(1 + u) for |u| ≤ 1/2, to a few ulps.
+
+    With r = u/(2 + u), log(1 + u) = 2·atanh(r) and u = 2r/(1 − r), so
+    φ(u) = 2r²/(1 − r) − 2r³·(1/3 + r²/5 + r⁴/7 + …). For r < 0 both parts are ≥ 0; for r > 0
+    the second is at most r/3 of the first: nothing cancels.
+    """
+    r = u / (2.0 + u)
+    r2 = r * r
+    tail = np.zeros_like(r)
+    for c in _ATANH_COEFFS[::-1]:   # Horner in r²
+        tail = tail * r2 + c
+    return 2.0 * r2 / (1.0 - r) - 2.0 * r * r2 * tail
+
+
+def _kl_term(a: np.ndarray, diff: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a·log(a/b) + (b − a) = a·φ((b − a)/a) ≥ 0, with diff = b − a given exactly.
+
+    The (b − a) parts of the two terms of the KL sum to 0. Weight a = 0: the term is b − a = b
+    (0·log 0 = 0). b = 0 < a: +inf.
+    """
+    out = np.empty(np.shape(a))
+    zero = a == 0.0
+    out[zero] = diff[zero]
+    a, diff, b = a[~zero], diff[~zero], b[~zero]
+    u = diff / a   # >= −1; may overflow to +inf when a is tiny
+    small = np.abs(u) <= 0.5
+    phi = _phi_small(np.where(small, u, 0.0))
+    # Large |u|: φ(u) = u − log1p(u) has no harmful cancellation; write a·φ(u) as
+    # (b − a) − a·log(b/a). log(b/a) as log1p(u) for u > 1/2; near u = −1 as log of the
+    # ratio itself (b is exact there, and u = −1 + 1e−24 would round to −1); where u
+    # overflows or b/a is subnormal (a or b tiny) as log b − log a, accurate as it is large.
+    ratio = b / a
+    log_ratio = np.where(u > 0.0, np.log1p(u), np.log(ratio))
+    huge = ~np.isfinite(u) | (ratio < np.finfo(np.float64).tiny)
+    log_ratio = np.where(huge, np.log(b) - np.log(a), log_ratio)
+    large = np.where(b == 0.0, np.inf, diff - a * log_ratio)
+    out[~zero] = np.where(small, a * phi, large)
+    return out

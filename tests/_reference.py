@@ -147,8 +147,46 @@ def exact_logit(p: float) -> float:
         return float((x / (1 - x)).ln())
 
 
+def _log1m(x: Decimal) -> Decimal:
+    """log(1 − x) for 0 <= x < 1, accurate to the context precision even for tiny x.
+
+    (At 60 digits 1 − 1e−300 rounds to 1, and ln(1) = 0 would drop the −x term.)
+    """
+    if x < Decimal("1e-25"):
+        return -x - x * x / 2 - x * x * x / 3  # the next term, x⁴/4, is below 1e-75 relative
+    return (1 - x).ln()
+
+
 def exact_entropy(p: float) -> float:
+    """−p log p − (1 − p) log(1 − p), with 0·log 0 = 0."""
     with localcontext() as ctx:
         ctx.prec = _DIGITS
         x = _d(p)
-        return float(-(x * x.ln()) - (1 - x) * (1 - x).ln())
+        if x == 0 or x == 1:
+            return 0.0
+        return float(-(x * x.ln()) - (1 - x) * _log1m(x))
+
+
+#: Working precision of exact_kl: enough for 1 − 1e−300 to differ from 1 and for the two terms
+#: of the definition to cancel down to a KL of 1e−100 of their size, with 60 digits to spare.
+_KL_DIGITS = 500
+
+
+def exact_kl(p: float, q: float) -> float:
+    """KL(p‖q) = p log(p/q) + (1 − p) log((1 − p)/(1 − q)) from the definition, in decimal.
+
+    The two terms nearly cancel when q is close to p, and 1 − p needs 300 digits for p = 1e−300,
+    so the definition is evaluated at 500 significant digits (much more than the 60 correct
+    digits wanted) and rounded once to float64. 0·log 0 = 0; +inf where the KL is infinite.
+    """
+    with localcontext() as ctx:
+        ctx.prec = _KL_DIGITS
+        a, b = _d(p), _d(q)
+        total = Decimal(0)
+        for weight, other in ((a, b), (1 - a, 1 - b)):
+            if weight == 0:
+                continue
+            if other == 0:
+                return float("inf")
+            total += weight * (weight / other).ln()
+        return float(total)

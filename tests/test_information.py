@@ -2,8 +2,6 @@
 exact arithmetic, the identities that tie the three quantities together, and bad input."""
 
 import math
-from decimal import Decimal, localcontext
-
 import numpy as np
 import pytest
 import torch
@@ -15,7 +13,7 @@ import course_lib.information as information
 from course_lib.information import bernoulli_cross_entropy, bernoulli_entropy, bernoulli_kl
 from course_lib.init import base_rate_entropy
 
-from _reference import PROPERTY, exact_entropy, run_doctests
+from _reference import PROPERTY, exact_entropy, exact_kl, run_doctests
 
 FRAUD_RATE = 492 / 284807
 #: Probabilities from the middle and from both ends of [0, 1].
@@ -42,11 +40,13 @@ def test_entropy_matches_torch_and_exact_values():
     # torch's Bernoulli works through clamped logits, accurate only away from 0 and 1.
     expected_torch = torch_bernoulli(MIDDLE).entropy().numpy()
     np.testing.assert_allclose(bernoulli_entropy(MIDDLE), expected_torch, rtol=1e-10)
-    # (exact_entropy works with 60 digits, so 1 − 1e−300 is 1 there: start at 1e−50.)
-    for p in GRID[1:]:
-        assert math.isclose(float(bernoulli_entropy(p)), exact_entropy(p), rel_tol=1e-12)
-    # H(p) ≈ p·(1 − log p) for tiny p
-    assert float(bernoulli_entropy(1e-300)) == pytest.approx(1e-300 * (1 - math.log(1e-300)), rel=1e-12)
+    # abs_tol=0 everywhere: the values at the small end are far below pytest.approx's default
+    # absolute tolerance of 1e-12, which would pass anything there (0.0 included).
+    for p in GRID:
+        assert math.isclose(float(bernoulli_entropy(p)), exact_entropy(p), rel_tol=1e-12, abs_tol=0)
+    # H(p) = p·(1 − log p) + O(p²) for tiny p
+    assert math.isclose(float(bernoulli_entropy(1e-300)), 1e-300 * (1 - math.log(1e-300)),
+                        rel_tol=1e-12, abs_tol=0)
 
 
 def test_entropy_end_points_and_maximum():
@@ -69,19 +69,43 @@ def test_kl_matches_torch_kl_divergence():
     np.testing.assert_allclose(bernoulli_kl(p, q), expected, rtol=1e-9, atol=1e-14)
 
 
-def exact_kl(p: float, q: float) -> float:
-    """KL(p‖q) from its definition in 60-digit decimal arithmetic (0 < p, q < 1)."""
-    with localcontext() as ctx:
-        ctx.prec = 60
-        a, b = Decimal(p), Decimal(q)
-        return float(a * (a / b).ln() + (1 - a) * ((1 - a) / (1 - b)).ln())
-
-
 def test_kl_matches_exact_values_at_the_ends():
     for p in GRID:
         for q in GRID:
             expected = exact_kl(float(p), float(q))
-            assert float(bernoulli_kl(p, q)) == pytest.approx(expected, rel=1e-9, abs=1e-15), (p, q)
+            assert math.isclose(float(bernoulli_kl(p, q)), expected, rel_tol=1e-14, abs_tol=0), (p, q)
+
+
+#: q − p from 1e−12 to 0.5, where the definition's two terms cancel more and more.
+DELTAS = [10.0**-k for k in range(12, 0, -1)] + [0.25, 0.5]
+TINY = np.finfo(np.float64).tiny   # the smallest normal float, 2.2e-308
+
+
+@pytest.mark.parametrize("p", [1e-300, 1e-10, FRAUD_RATE, 0.25, 0.3, 0.5, 0.7, 0.9, 1 - 1e-10])
+def test_kl_of_nearby_distributions_matches_exact_values(p):
+    # exact_kl evaluates the definition at 500 digits; bernoulli_kl must keep the relative
+    # accuracy of a tiny divergence (KL ≈ δ²/(2p(1 − p)) down to 1e−24 and below), which the
+    # definition in float64, or H(p, q) − H(p), loses completely. No absolute tolerance.
+    for delta in DELTAS:
+        for step in (delta, delta * p, delta * (1 - p)):   # absolute and relative steps
+            for q in (p + step, p - step):
+                if 0.0 <= q <= 1.0 and q != p:
+                    expected = exact_kl(p, q)
+                    # (below the normal range, for p = 1e-300, only absolute accuracy is left)
+                    atol = 0.0 if expected >= TINY else TINY
+                    assert math.isclose(float(bernoulli_kl(p, q)), expected, rel_tol=1e-14,
+                                        abs_tol=atol), (p, q)
+
+
+@PROPERTY
+@given(p=probabilities, q=probabilities)
+def test_kl_matches_exact_values_everywhere(p, q):
+    expected = exact_kl(p, q)
+    got = float(bernoulli_kl(p, q))
+    if math.isinf(expected) or expected == 0.0:
+        assert got == expected
+    else:   # a subnormal result keeps only its absolute accuracy
+        assert math.isclose(got, expected, rel_tol=1e-14, abs_tol=0 if expected >= TINY else TINY)
 
 
 def test_cross_entropy_of_a_label_is_the_bce_of_one_example():
@@ -99,6 +123,14 @@ def test_conventions_zero_log_zero_and_infinities():
         assert float(bernoulli_cross_entropy(0.5, 1.0)) == math.inf
         assert float(bernoulli_kl(1e-9, 0.0)) == math.inf
         assert float(bernoulli_kl(0.2, 1.0)) == math.inf
+        assert float(bernoulli_kl(0.0, 1.0)) == math.inf
+        assert float(bernoulli_kl(1.0, 0.0)) == math.inf
+        assert float(bernoulli_kl(5e-324, 0.0)) == math.inf
+        # a weight of 0: KL(0‖q) = −log(1 − q), KL(1‖q) = −log q
+        assert float(bernoulli_kl(0.0, 0.25)) == pytest.approx(-math.log1p(-0.25), rel=1e-15, abs=0)
+        assert float(bernoulli_kl(1.0, 0.25)) == pytest.approx(-math.log(0.25), rel=1e-15, abs=0)
+        assert float(bernoulli_kl(0.0, 1e-20)) == pytest.approx(1e-20, rel=1e-15, abs=0)
+        np.testing.assert_array_equal(bernoulli_kl([0.0, 1.0, 0.3], [0.0, 1.0, 0.3]), [0, 0, 0])
 
 
 @PROPERTY
@@ -122,9 +154,11 @@ def test_kl_is_not_symmetric():
 
 def test_tiny_kl_keeps_its_accuracy():
     # KL(p‖p + δ) ≈ δ² / (2 p (1 − p)); computed as H(p, q) − H(p) it would be lost to rounding.
+    # abs=0: the expected 2.4e-18 is far below pytest.approx's default absolute tolerance
+    # (1e-12), which would accept 0.0.
     p, delta = 0.3, 1e-9
     expected = delta**2 / (2 * p * (1 - p))
-    assert float(bernoulli_kl(p, p + delta)) == pytest.approx(expected, rel=1e-3)
+    assert float(bernoulli_kl(p, p + delta)) == pytest.approx(expected, rel=1e-6, abs=0)
 
 
 def test_best_constant_prediction_costs_the_entropy_of_the_base_rate():
