@@ -117,11 +117,13 @@ def test_textbook_values_at_the_breaking_points():
     assert log_sigmoid(-1000.0) == -1000.0            # log(sigmoid(-1000)) would be -inf
     assert log_sigmoid(-1e300) == -1e300
     assert softplus(1e300) == 1e300                    # log(1 + exp(1e300)) would be inf
-    assert softplus(-700.0) == pytest.approx(math.exp(-700.0), rel=1e-15)   # not 0
-    assert sigmoid(-700.0) == pytest.approx(math.exp(-700.0) / (1 + math.exp(-700.0)), rel=1e-15)
+    # abs=0: pytest.approx's default absolute tolerance (1e-12) would accept 0.0 for all of these.
+    assert softplus(-700.0) == pytest.approx(math.exp(-700.0), rel=1e-15, abs=0)   # not 0
+    assert sigmoid(-700.0) == pytest.approx(math.exp(-700.0) / (1 + math.exp(-700.0)), rel=1e-15,
+                                            abs=0)
     assert sigmoid(-1e308) == 0.0 and sigmoid(1e308) == 1.0
-    assert log_sigmoid(40.0) == pytest.approx(-math.exp(-40.0), rel=1e-15)  # not 0
-    assert sigmoid_grad(40.0) == pytest.approx(math.exp(-40.0), rel=1e-12)  # σ(1 − σ) gives 0
+    assert log_sigmoid(40.0) == pytest.approx(-math.exp(-40.0), rel=1e-15, abs=0)  # not 0
+    assert sigmoid_grad(40.0) == pytest.approx(math.exp(-40.0), rel=1e-12, abs=0)  # σ(1 − σ) gives 0
 
 
 def test_sigmoid_rounds_to_one_where_the_course_says():
@@ -157,7 +159,7 @@ def test_logit_against_exact_values(p):
 
 def test_logit_near_one_half_keeps_relative_accuracy():
     p = 0.5 + 2.0**-40            # exactly representable; logit(p) ≈ 4·2^-40
-    assert logit(p) == pytest.approx(exact_logit(p), rel=4 * EPS)
+    assert logit(p) == pytest.approx(exact_logit(p), rel=4 * EPS, abs=0)
     assert logit(0.5) == 0.0
 
 

@@ -97,7 +97,9 @@ def test_bce_clamps_each_log_at_minus_100():
 
 def test_bce_uses_log1p_for_small_p():
     # −log(1 − 1e-10) ≈ 1e-10 + 5e-21; log(1 − p) would give 1.00000008e-10.
-    assert bce(1e-10, 0.0) == pytest.approx(1e-10 + 5e-21, rel=1e-15)
+    # abs=0 here and below: pytest.approx's default absolute tolerance, 1e-12, would accept
+    # almost anything for these tiny values (log(1 − p) included).
+    assert bce(1e-10, 0.0) == pytest.approx(1e-10 + 5e-21, rel=1e-15, abs=0)
 
 
 def test_bce_of_sigmoid_equals_bce_with_logits_for_moderate_logits():
@@ -137,7 +139,7 @@ def test_bce_grad_clamp_constant_and_its_effect():
     assert bce_grad(0.0, 0.0, reduction="sum") == 0.0
     # Outside the band p(1 − p) >= eps it is torch's safeguard, not the derivative: at
     # p = 1e-50 with y = 0 the true derivative 1/(1 − p) is 1, the safeguard gives p/eps.
-    assert bce_grad(1e-50, 0.0, reduction="sum") == pytest.approx(1e-50 / BCE_GRAD_EPS, rel=1e-15)
+    assert bce_grad(1e-50, 0.0, reduction="sum") == pytest.approx(1e-50 / BCE_GRAD_EPS, rel=1e-15, abs=0)
     # Inside the band it is the exact derivative (p − y)/(p(1 − p)).
     assert bce_grad(1e-6, 0.0, reduction="sum") == pytest.approx(1 / (1 - 1e-6), rel=1e-15)
 
@@ -198,8 +200,10 @@ def test_bce_with_logits_at_extreme_logits(s, y, pos_weight):
 def test_bce_with_logits_grad_at_extreme_logits(s, y, pos_weight):
     w = 1.0 if pos_weight is None else pos_weight
     got = bce_with_logits_grad(s, y, pos_weight=pos_weight)
-    # For y = 0.5 the two terms of the exact formula cancel; compare absolutely there.
-    assert got == pytest.approx(exact_bce_with_logits_grad(s, y, w), rel=1e-15, abs=EPS)
+    # For y = 0.5 the two terms of the exact formula cancel; compare absolutely there. For a
+    # hard label one term is 0 and tiny gradients (4e-18 at s = ±40) keep relative accuracy.
+    assert got == pytest.approx(exact_bce_with_logits_grad(s, y, w), rel=1e-15,
+                                abs=EPS if y == 0.5 else 0)
     # torch computes its backward as (1 + (w − 1)·y)·σ(s) − w·y, exact in absolute terms.
     np.testing.assert_allclose(got, torch_bce_with_logits_grad(s, y, pos_weight, "mean"),
                                rtol=RTOL, atol=ATOL)
@@ -216,8 +220,9 @@ def test_bce_with_logits_values_beyond_torchs_range():
     assert bce_with_logits(-1e308, 0.5, pos_weight=3.0) == 1.5e308
     assert np.isinf(torch_bce_with_logits(-1e308, 0.5, 3.0, "mean"))
     # Tiny losses keep their relative accuracy (torch's form returns 0 for the first one).
-    assert bce_with_logits(-40.0, 0.0) == pytest.approx(np.exp(-40.0), rel=1e-15)
-    assert bce_with_logits(-700.0, 0.0) == pytest.approx(np.exp(-700.0), rel=1e-15)
+    # (abs=0: pytest.approx's default absolute tolerance, 1e-12, would accept 0.0 here.)
+    assert bce_with_logits(-40.0, 0.0) == pytest.approx(np.exp(-40.0), rel=1e-15, abs=0)
+    assert bce_with_logits(-700.0, 0.0) == pytest.approx(np.exp(-700.0), rel=1e-15, abs=0)
 
 
 def test_bce_with_logits_pos_weight_scales_only_positive_examples():
@@ -311,7 +316,7 @@ def test_logistic_loss_textbook_values():
     assert logistic_loss(0.0, 1) == pytest.approx(np.log(2), rel=1e-15)
     assert logistic_loss(-1000.0, 1) == 1000.0       # log(1 + e^1000) would be inf
     assert logistic_loss(1000.0, 1) == 0.0
-    assert logistic_loss(-50.0, -1) == pytest.approx(np.exp(-50.0), rel=1e-15)
+    assert logistic_loss(-50.0, -1) == pytest.approx(np.exp(-50.0), rel=1e-15, abs=0)   # not 0
 
 
 # ============================================================== reductions, shapes, types
