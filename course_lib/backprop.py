@@ -27,7 +27,9 @@
 
 The parameters of the network are a dict ``{"W1": (m, d), "b1": (m,), "w2": (m,), "b2": scalar}``.
 Losses are computed from the logits (:func:`course_lib.losses.bce_with_logits`), so they stay
-finite however confident the model is. Everything is float64 NumPy; gradients have the shapes of
+finite however confident the model is, and so are the factors of the gradients: p − y as
+(1 − y)·σ(s) − y·σ(−s) and σ'(s) = p(1 − p) as e^{−|s|}/(1 + e^{−|s|})², so that a saturated
+unit (σ(40) rounds to 1) still gets its tiny but non-zero gradient. Everything is float64 NumPy; gradients have the shapes of
 the parameters they belong to.
 """
 
@@ -38,7 +40,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._validation import as_float_array, check_in_unit_interval
-from .functional import sigmoid
+from .functional import _sigmoid, _sigmoid_grad, sigmoid
 from .losses import bce_with_logits
 
 __all__ = [
@@ -104,6 +106,13 @@ def _scalar(v, name: str) -> float:
     return float(v.reshape(()))
 
 
+def _residual(s: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """p − y = σ(s) − y, computed as (1 − y)·σ(s) − y·σ(−s) (as in
+    :func:`course_lib.losses.bce_with_logits_grad`): for a 0/1 label one term is 0, so a tiny
+    residual keeps its relative accuracy (σ(40) − 1 would round to exactly 0)."""
+    return (1.0 - y) * _sigmoid(s) - y * _sigmoid(-s)
+
+
 # ------------------------------------------------------------------------------ sigmoid unit
 
 def sigmoid_unit_forward_backward(X, y, w, b, loss: str = "bce") -> SigmoidUnitGrads:
@@ -153,13 +162,13 @@ def sigmoid_unit_forward_backward(X, y, w, b, loss: str = "bce") -> SigmoidUnitG
     w = _vector(w, "w", d, "one weight per column of X")
     b = _scalar(b, "b")
     s = X @ w + b
-    p = sigmoid(s)
+    residual = _residual(s, y)             # p − y
     if loss == "bce":
         value = float(bce_with_logits(s, y))
-        delta = p - y                      # ∂ℓᵢ/∂sᵢ
+        delta = residual                   # ∂ℓᵢ/∂sᵢ
     else:
-        value = float(np.mean(0.5 * (p - y) ** 2))
-        delta = (p - y) * p * (1.0 - p)    # ∂ℓᵢ/∂pᵢ · ∂pᵢ/∂sᵢ
+        value = float(np.mean(0.5 * residual ** 2))
+        delta = residual * _sigmoid_grad(s)   # ∂ℓᵢ/∂pᵢ · ∂pᵢ/∂sᵢ, with σ'(s) = p(1 − p)
     return SigmoidUnitGrads(value, X.T @ delta / n, float(np.mean(delta)))
 
 
@@ -225,7 +234,7 @@ def mlp_backward(X, y, params: dict, forward: MLPForward) -> dict:
     if not isinstance(forward, MLPForward) or forward.p.shape != (n,):
         raise ValueError("forward must be the MLPForward that mlp_forward(X, params) returned "
                          "for this X")
-    ds = (forward.p - y) / n                  # ∂L/∂s
+    ds = _residual(forward.s, y) / n          # ∂L/∂s = (p − y)/N
     grad_w2 = forward.h.T @ ds                # s = h w2 + b2
     grad_b2 = float(np.sum(ds))
     dh = np.outer(ds, w2)                     # ∂L/∂h

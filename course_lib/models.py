@@ -19,9 +19,12 @@ Its derivatives, written with the design matrix X (N × d) and p = σ(Xw + b):
     ∇²L   = X̃ᵀ S X̃ / N + λ·diag(1, …, 1, 0),     S = diag(p ⊙ (1 − p)),
 
 where X̃ = [X, 1] is X with a column of ones appended, so that θ = (w, b) is one vector of
-length d + 1 with the bias **last**. The Hessian is positive semi-definite (and positive
-definite when λ > 0 and both classes occur), so L is convex: every stationary point is a
-global minimum. See Bishop, PRML §4.3.2–4.3.3, and the CS229 notes.
+length d + 1 with the bias **last**. The Hessian is positive semi-definite (it does not depend on
+the labels; it is positive definite when λ > 0, or when the columns of X̃ are linearly
+independent, since p(1 − p) > 0), so L is convex: every stationary point is a global minimum.
+A minimum need not exist, though: with λ = 0 and separable data ‖w‖ grows without bound, and
+with only one class in y the unpenalised b runs off to ±∞ for any λ. See Bishop, PRML
+§4.3.2–4.3.3, and the CS229 notes.
 
 Public functions (used by the chapter, its self-checks and the tests):
 
@@ -40,7 +43,7 @@ import warnings
 import numpy as np
 
 from ._validation import as_float_array, check_in_set, check_nonnegative
-from .functional import sigmoid
+from .functional import _sigmoid, _sigmoid_grad, sigmoid
 from .losses import bce_with_logits
 
 __all__ = ["LogisticRegression", "ConvergenceWarning", "logistic_objective", "logistic_gradient",
@@ -139,8 +142,15 @@ def _objective_and_gradient(X, y, w, b, l2) -> tuple[float, np.ndarray, float]:
     """L, ∇_w L and ∂L/∂b, from one evaluation of the logits s = Xw + b."""
     s = X @ w + b
     loss = float(bce_with_logits(s, y)) + 0.5 * l2 * float(w @ w)
-    residual = sigmoid(s) - y                    # p − y, one entry per example
+    residual = _residual(s, y)                   # p − y, one entry per example
     return loss, X.T @ residual / X.shape[0] + l2 * w, float(residual.mean())
+
+
+def _residual(s, y) -> np.ndarray:
+    """σ(s) − y for labels y in [0, 1], as (1 − y)·σ(s) − y·σ(−s) (the kernel of
+    :func:`course_lib.losses.bce_with_logits_grad`): for a 0/1 label one term is 0, so a tiny
+    residual keeps its relative accuracy (σ(40) − 1 would be exactly 0, not −4.2e−18)."""
+    return (1.0 - y) * _sigmoid(s) - y * _sigmoid(-s)
 
 
 def _gradient(X, y, w, b, l2) -> tuple[np.ndarray, float]:
@@ -148,9 +158,11 @@ def _gradient(X, y, w, b, l2) -> tuple[np.ndarray, float]:
 
 
 def _hessian(X, w, b, l2) -> np.ndarray:
-    p = sigmoid(X @ w + b)
+    # p(1 − p) = σ'(s) from the stable kernel: computed as σ(s)·(1 − σ(s)) it is exactly 0
+    # once σ(s) rounds to 1 (s ≳ 36.7), although σ'(50) ≈ 1.9e−22.
+    weights = _sigmoid_grad(X @ w + b)
     X1 = np.column_stack([X, np.ones(X.shape[0])])
-    H = (X1.T * (p * (1.0 - p))) @ X1 / X.shape[0]   # X̃ᵀ S X̃ / N without forming S
+    H = (X1.T * weights) @ X1 / X.shape[0]   # X̃ᵀ S X̃ / N without forming S
     H = 0.5 * (H + H.T)   # exactly symmetric (the product above may differ in the last bit)
     H[np.arange(X.shape[1]), np.arange(X.shape[1])] += l2
     return H
@@ -254,7 +266,8 @@ class LogisticRegression:
     l2 : float, default 0.0
         Strength λ >= 0 of the L2 penalty on the weights. With λ = 0 and linearly separable
         training data the minimum does not exist (‖w‖ grows without bound); any λ > 0 gives a
-        unique, finite minimum.
+        unique, finite minimum when y contains both classes. (With one class only, the
+        unpenalised bias b goes to ±∞ for every λ, so ``fit`` refuses such labels.)
 
     Attributes (after ``fit``)
     --------------------------
@@ -349,10 +362,18 @@ class LogisticRegression:
         ------
         ValueError
             If an input has the wrong shape, a label is not 0/1, X has NaN or infinite entries,
-            the method is unknown, or lr, max_iter or tol is out of range.
+            y contains only one class, the method is unknown, or lr, max_iter or tol is out of
+            range.
         """
         X = _check_X(X)
         y = _check_y(y, X.shape[0])
+        if y.min() == y.max():
+            label = int(y[0])
+            raise ValueError(
+                f"y contains only one class (every label is {label}), so the fit has no finite "
+                f"optimum: the bias b is not penalised, and the loss keeps decreasing as "
+                f"b → {'+' if label == 1 else '−'}∞ (p → {label} for every example), whatever "
+                f"l2 is. Fit on data that contain both classes")
         if not isinstance(method, str) or method not in METHODS:
             raise ValueError(f"method must be 'gd' (gradient descent) or 'newton' (Newton/IRLS), "
                              f"not {method!r}")

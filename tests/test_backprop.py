@@ -17,6 +17,8 @@ from course_lib.backprop import (
 )
 from course_lib.gradcheck import max_relative_error, numerical_gradient
 
+from _reference import exact_sigmoid, exact_sigmoid_grad
+
 RTOL, ATOL = 1e-10, 1e-13
 
 
@@ -72,6 +74,35 @@ def test_sigmoid_unit_matrix_formula_and_extremes():
     assert far.loss == pytest.approx(1000.0) and far.grad_w[0] == pytest.approx(-1.0)
     sq = sigmoid_unit_forward_backward([[1.0]], [1.0], [-10.0], 0.0, loss="squared")
     assert 4e-5 < -sq.grad_w[0] < 5e-5
+
+
+# torch is no reference for saturated units: its sigmoid backward is σ(s)·(1 − σ(s)), exactly 0
+# once σ(s) rounds to 1 (|s| ≳ 37), and the old σ(s)(1 − σ(s)) and σ(s) − y here agreed with
+# torch only because torch has the same flaw. These compare with 60-digit decimal values.
+
+@pytest.mark.parametrize("s, y", [(40.0, 0.0), (45.0, 1.0), (-50.0, 1.0), (-40.0, 0.0)])
+def test_sigmoid_unit_gradients_are_exact_at_saturated_logits(s, y):
+    p, p_minus = exact_sigmoid(s), exact_sigmoid(-s)
+    residual = p - y if y == 0.0 else -p_minus          # σ(s) − y without rounding σ(s) first
+    x = 2.0                                             # s = x·w with w = s/2
+    sq = sigmoid_unit_forward_backward([[x]], [y], [s / x], 0.0, loss="squared")
+    expected = residual * exact_sigmoid_grad(s)          # confidently wrong (40, 0): 4.2e-18
+    assert sq.grad_b == pytest.approx(expected, rel=1e-14, abs=0)
+    assert sq.grad_w[0] == pytest.approx(x * expected, rel=1e-14, abs=0)
+    bce = sigmoid_unit_forward_backward([[x]], [y], [s / x], 0.0)
+    assert bce.grad_b == pytest.approx(residual, rel=1e-14, abs=0)
+    assert bce.grad_w[0] == pytest.approx(x * residual, rel=1e-14, abs=0)
+
+
+def test_mlp_output_gradient_is_exact_when_the_output_saturates():
+    X = np.array([[1.0, 0.0], [0.0, 1.0]])
+    params = {"W1": np.eye(2), "b1": np.zeros(2), "w2": np.array([1.0, 1.0]), "b2": 40.0}
+    y = np.array([1.0, 1.0])   # s = 41 for both rows: right, and very sure
+    _, grads = mlp_loss_and_grads(X, y, params)
+    ds = -exact_sigmoid(-41.0) / 2                       # (p − y)/N ≈ −8e-19, not 0
+    assert grads["b2"] == pytest.approx(2 * ds, rel=1e-14, abs=0)
+    np.testing.assert_allclose(grads["w2"], [ds, ds], rtol=1e-14, atol=0)
+    np.testing.assert_allclose(grads["W1"], np.eye(2) * ds, rtol=1e-14, atol=0)
 
 
 @pytest.mark.parametrize("args, message", [

@@ -16,6 +16,8 @@ from course_lib.models import (ConvergenceWarning, LogisticRegression, logistic_
                                logistic_hessian, logistic_objective)
 from course_lib.toy_data import make_logistic, make_separable, make_two_blobs
 
+from _reference import exact_sigmoid, exact_sigmoid_grad
+
 torch.set_num_threads(1)
 
 
@@ -105,6 +107,45 @@ def test_hessian_matches_differences_of_the_gradient_and_torch(w, b, l2):
 
     H_torch = torch.autograd.functional.hessian(objective, torch.tensor(theta))
     np.testing.assert_allclose(H, H_torch.numpy(), rtol=1e-10, atol=1e-14)
+
+
+# The comparisons with torch above use moderate logits. At |s| >= 37 torch is no reference:
+# its autograd computes σ'(s) as σ(s)·(1 − σ(s)) and the residual as σ(s) − y, both exactly 0
+# once σ(s) rounds to 1, so a Hessian with σ(s)(1 − σ(s)) agreed with torch there only because
+# torch has the same flaw (torch's Hessian of [[50], [−50]] is half the true one). The tests
+# below compare with exact values instead: σ'(s) = e^{−|s|}/(1 + e^{−|s|})² in 60-digit decimal.
+
+def test_hessian_is_exact_at_saturated_logits():
+    X = np.array([[50.0], [-45.0], [40.0], [-50.0]])
+    w, b = np.array([1.0]), 0.0   # s = x: |s| from 40 to 50, both signs
+    H = logistic_hessian(X, w, b)
+    weights = np.array([exact_sigmoid_grad(x) for x in X[:, 0]])   # 1.9e-22 ... 4.2e-18
+    X1 = np.column_stack([X, np.ones(4)])
+    expected = (X1.T * weights) @ X1 / 4
+    np.testing.assert_allclose(H, expected, rtol=1e-13, atol=0)
+    # the review's example: s = ±50 contribute equally (p(1 − p) computed from σ gave half)
+    H2 = logistic_hessian([[50.0], [-50.0]], [1.0], 0.0)
+    assert H2[0, 0] == pytest.approx(2500 * exact_sigmoid_grad(50.0), rel=1e-14, abs=0)
+    assert H2[1, 1] == pytest.approx(exact_sigmoid_grad(50.0), rel=1e-14, abs=0)
+
+
+def test_gradient_is_exact_at_saturated_logits():
+    # confidently right examples: p − y = σ(s) − 1 = −σ(−s) ≈ −4e-18 at s = 40, not 0
+    X, y = np.array([[40.0], [-45.0]]), np.array([1.0, 0.0])
+    g_w, g_b = logistic_gradient(X, y, [1.0], 0.0)
+    residual = np.array([-exact_sigmoid(-40.0), exact_sigmoid(-45.0)])
+    np.testing.assert_allclose(g_w, X.T @ residual / 2, rtol=1e-14, atol=0)
+    assert g_b == pytest.approx(residual.mean(), rel=1e-14, abs=0)
+
+
+@pytest.mark.parametrize("label", [0.0, 1.0])
+@pytest.mark.parametrize("method, l2", [("newton", 0.0), ("newton", 0.1), ("gd", 1.0)])
+def test_single_class_labels_are_refused(label, method, l2):
+    # With one class, the unpenalised bias has no finite optimum (b → ∓∞), whatever l2 is;
+    # before, Newton reported "converged" with b ≈ −19.
+    X, _ = blobs()
+    with pytest.raises(ValueError, match="y contains only one class"):
+        LogisticRegression(l2=l2).fit(X, np.full(X.shape[0], label), method=method)
 
 
 def test_objective_is_stable_for_huge_logits():
