@@ -58,13 +58,68 @@ def test_nan_never_matches(lenient):
 def test_not_implemented_reads_not_implemented_yet(lenient, capsys):
     c = Check("ex-test-todo", "a stub")
     c.close("first", lambda: todo(1.0), 1.0)
-    c.close("second", lambda: 1.0, 1.0)
+    c.close("second", lambda: todo(2.0), 1.0)
     c.raises("third", lambda: todo(), ValueError)
     result = c.done()
     out = capsys.readouterr().out
     assert result.not_implemented and result.passed == 0 and result.total == 3 and not result.ok
-    assert "not implemented yet" in out and "Traceback" not in out and "FAIL" not in out
-    assert [o.status for o in result.outcomes] == ["not implemented", "skipped", "skipped"]
+    assert result.waiting == 3 and result.score == 0.0 and result.missing_functions == ("todo",)
+    assert out.splitlines() == [
+        "Self-check for exercise ex-test-todo: a stub",
+        "  [TODO] not implemented yet: `todo` (3 tests waiting): replace the "
+        "`raise NotImplementedError(...)` line with your code, then run this cell again."]
+    assert [o.status for o in result.outcomes] == ["not implemented"] * 3
+
+
+def written(x):
+    return 2.0 * x
+
+
+def wrong(x):
+    return 3.0 * x
+
+
+def test_two_functions_one_a_stub_reports_what_ran(lenient, capsys):
+    """Review item 9: the tests of the written function run, are reported (PASS/FAIL lines before
+    the TODO line) and scored; the TODO line names the stub and counts only the tests waiting."""
+    c = Check("ex-test-two", "two functions")
+    c.close("written: 2·1", lambda: written(1.0), 2.0)
+    c.close("wrong: 3·1 should be 2", lambda: wrong(1.0), 2.0, inputs="x = 1", hint="Double it.")
+    c.close("stub: first", lambda: todo(1.0), 1.0)
+    c.close("written: 2·2", lambda: written(2.0), 4.0)
+    c.close("both", lambda: written(todo(1.0)), 2.0)
+    result = c.done()
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "Self-check for exercise ex-test-two: two functions"
+    assert out[1] == "  [PASS] written: 2·1"
+    assert out[2] == "  [FAIL] wrong: 3·1 should be 2"
+    assert "received:  3" in "\n".join(out[3:8]) and "hint:      Double it." in "\n".join(out[3:8])
+    assert out[-3] == "  [PASS] written: 2·2"
+    assert out[-2] == ("  [TODO] not implemented yet: `todo` (2 tests waiting): replace the "
+                       "`raise NotImplementedError(...)` line with your code, then run this cell again.")
+    assert out[-1] == "  -> 2 of 5 tests passed."
+    assert (result.passed, result.total, result.waiting) == (2, 5, 2)
+    assert result.not_implemented and result.score == pytest.approx(2 / 5) and not result.ok
+    assert [o.status for o in result.outcomes] == ["passed", "failed", "not implemented", "passed",
+                                                   "not implemented"]
+
+
+def test_raises_expecting_not_implemented_error_passes(lenient):
+    c = Check("ex-test-nie", "a function that must refuse")
+    assert c.raises("refuses", lambda: todo(), NotImplementedError)
+    assert c.done(quiet=True).ok
+
+
+def test_a_tensor_that_requires_grad_is_a_failure_not_a_crash(lenient):
+    """Review item 5: np.asarray(tensor) raises RuntimeError for a tensor that requires grad."""
+    torch = pytest.importorskip("torch")
+    c = Check("ex-test-tensor", "tensors")
+    assert not c.close("a tensor", lambda: torch.ones(2, requires_grad=True) * 1.0, [1.0, 1.0])
+    assert not c.close("a dict", lambda: {"p": 1.0}, 1.0)
+    result = c.done(quiet=True)
+    assert [o.status for o in result.outcomes] == ["failed", "failed"]
+    assert "tensor.detach().numpy()" in result.outcomes[0].detail
+    assert "could not be read as numbers" in result.outcomes[1].detail
 
 
 def test_exception_is_a_failure_with_its_message(lenient):
@@ -157,6 +212,22 @@ def test_every_check_is_found_by_name_and_names_are_unique():
             assert getattr(check, name) is ex.check
             assert len(inspect.signature(ex.check).parameters) == len(ex.functions), ex.label
             assert ex.label.startswith(f"ex-{key}-"), ex.label
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "np", "Value", "numerical_gradient", "Exercise_",
+                                  "no_such_check"])
+def test_only_listed_checks_resolve_by_name(name):
+    """Review item 10: names the check modules import or define as helpers are not checks."""
+    with pytest.raises(AttributeError, match=rf"no self-check called '{name}'; the self-checks are: .*"
+                                             r"gradient_check"):
+        getattr(check, name)
+    assert not hasattr(check, name)
+
+
+def test_check_modules_and_listed_checks_are_in_dir():
+    assert check.ch2.gradient_check is check.gradient_check
+    names = dir(check)
+    assert "gradient_check" in names and "Check" in names and "sigmoid" not in names
 
 
 def test_labels_are_unique_across_chapters():

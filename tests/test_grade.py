@@ -8,6 +8,7 @@ import csv
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from course_lib.tools import _notebook_format as fmt
@@ -98,3 +99,67 @@ def test_help_warns_that_student_code_is_untrusted(capsys):
         main(["grade", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "untrusted" in text and "unshare -n" in text and "--workers" in text and "--timeout" in text
+
+
+# -- a multi-function exercise, partly written (review item 9), in-process ------------------------
+
+def _score_in_process(namespace):
+    import json
+
+    from course_lib.tools.grade import RESULT_TAG, SCORED, ExerciseScore, _store, run_exercise
+
+    line = run_exercise("ch3", "ex-ch3-two-forms", namespace)
+    assert line.startswith(RESULT_TAG)
+    score = ExerciseScore("ex-ch3-two-forms", 2.0)
+    _store(score, json.loads(line[len(RESULT_TAG):]), None)
+    assert score.status == SCORED
+    return score
+
+
+def _feedback(score):
+    from course_lib.tools.grade import Submission, feedback_text
+
+    return feedback_text(Submission("zoe", [score]), "ch3")
+
+
+def _margin_form(s, t):
+    return np.logaddexp(0.0, -t * s)
+
+
+def bce_probability_form(p, y):
+    raise NotImplementedError("ex-ch3-two-forms: replace this line with your code")
+
+
+def logistic_loss_margin_form(s, t):
+    raise NotImplementedError("ex-ch3-two-forms: replace this line with your code")
+
+
+def test_partly_written_exercise_scores_what_passed_and_names_the_stub():
+    score = _score_in_process({"bce_probability_form": bce_probability_form,
+                               "logistic_loss_margin_form": _margin_form})
+    assert (score.passed, score.total, score.waiting) == (2, 6, 4) and score.not_implemented
+    assert score.missing_functions == ["bce_probability_form"] and score.points == 0.67
+    text = _feedback(score)
+    assert "ex-ch3-two-forms: 0.67 of 2.00 points\n  2 of 6 tests passed\n" in text
+    assert "  [PASS] margin form: a margin of 0 costs log 2\n" in text
+    assert text.endswith("  [TODO] not implemented yet (bce_probability_form still raises "
+                         "NotImplementedError): 4 tests waiting\n")
+    assert "NOT IMPLEMENTED" not in text
+
+
+def test_failures_before_a_stub_are_not_hidden():
+    score = _score_in_process({"bce_probability_form": lambda p, y: np.zeros_like(p),
+                               "logistic_loss_margin_form": logistic_loss_margin_form})
+    assert (score.passed, score.total, score.waiting) == (0, 6, 3)
+    text = _feedback(score)
+    assert text.count("  [FAILED] probability form") == 3 and "received:  [0., 0." in text
+    assert "logistic_loss_margin_form still raises NotImplementedError): 3 tests waiting" in text
+
+
+def test_an_exercise_with_every_function_a_stub_reads_not_implemented_yet():
+    score = _score_in_process({"bce_probability_form": bce_probability_form,
+                               "logistic_loss_margin_form": logistic_loss_margin_form})
+    assert (score.passed, score.total, score.waiting, score.points) == (0, 6, 6, 0.0)
+    assert _feedback(score).endswith(
+        "ex-ch3-two-forms: 0.00 of 2.00 points\n  not implemented yet (bce_probability_form, "
+        "logistic_loss_margin_form still raise NotImplementedError)\n")

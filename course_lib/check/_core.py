@@ -17,8 +17,11 @@ Writing a check for a new exercise::
 
 Rules the machinery enforces:
 
-- a call that raises ``NotImplementedError`` marks the whole exercise "not implemented yet"
-  (the remaining tests are skipped, there is no traceback);
+- a call that raises ``NotImplementedError`` is a test "waiting" for a function that is not
+  implemented yet (no traceback); the other tests still run, so that in an exercise with several
+  functions the ones already written are tested and scored. The report lists the outcomes of
+  the tests that ran, then one ``[TODO]`` line naming the functions not implemented yet and the
+  number of tests waiting for them;
 - any other exception is a failed test whose message is shown;
 - ``done()`` prints one line per test and returns a :class:`CheckResult`; it raises
   :class:`CheckFailed` only when the environment variable ``COURSE_CHECK_STRICT`` is ``1``
@@ -27,9 +30,9 @@ Rules the machinery enforces:
 
 from __future__ import annotations
 
-import math
 import os
 import sys
+import sysconfig
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -51,13 +54,20 @@ class TestOutcome:
     description: str
     status: str
     detail: str = ""
+    #: for a test waiting on a stub: the name of the function that raised NotImplementedError
+    #: ("" when it could not be told)
+    function: str = ""
 
 
 @dataclass
 class CheckResult:
     """What a self-check found: one outcome per test.
 
-    ``score`` is the fraction of tests passed (0 when the function is not implemented).
+    ``score`` is the fraction of tests passed: tests waiting for a function that is not
+    implemented yet count as not passed, so a stub scores 0 and an exercise with one of its
+    functions written scores the tests that function passed. ``not_implemented`` is true when
+    any test is waiting; ``waiting`` counts them and ``missing_functions`` names the functions
+    that raised ``NotImplementedError``.
     """
 
     label: str
@@ -74,8 +84,28 @@ class CheckResult:
         return len(self.outcomes)
 
     @property
+    def waiting(self) -> int:
+        """How many tests are waiting for a function that is not implemented yet."""
+        return sum(o.status == NOT_IMPLEMENTED for o in self.outcomes)
+
+    @property
     def not_implemented(self) -> bool:
-        return any(o.status == NOT_IMPLEMENTED for o in self.outcomes)
+        return self.waiting > 0
+
+    @property
+    def missing_functions(self) -> tuple[str, ...]:
+        """The functions that raised NotImplementedError, in the order the tests met them."""
+        names = (o.function for o in self.outcomes if o.status == NOT_IMPLEMENTED and o.function)
+        return tuple(dict.fromkeys(names))
+
+    def todo_line(self) -> str:
+        """The ``[TODO]`` line of the report ("" when no test is waiting)."""
+        if not self.not_implemented:
+            return ""
+        names = ", ".join(f"`{name}`" for name in self.missing_functions)
+        waiting = f"{self.waiting} test{'s' if self.waiting != 1 else ''} waiting"
+        return (f"[TODO] not implemented yet{': ' + names if names else ''} ({waiting}): replace the "
+                "`raise NotImplementedError(...)` line with your code, then run this cell again.")
 
     @property
     def ok(self) -> bool:
@@ -91,15 +121,17 @@ class CheckResult:
     def report(self) -> str:
         """The text a student sees: a header, one line per test, then a summary."""
         lines = [f"Self-check for exercise {self.label}: {self.title}"]
-        if self.not_implemented:
-            lines.append(f"  [TODO] not implemented yet ({self.total} tests waiting): replace the "
-                         "`raise NotImplementedError(...)` line with your code, then run this cell again.")
-            return "\n".join(lines)
         for o in self.outcomes:
-            mark = {PASSED: "PASS", FAILED: "FAIL", NOT_IMPLEMENTED: "TODO", SKIPPED: "SKIP"}[o.status]
+            if o.status == NOT_IMPLEMENTED:  # summed up in the TODO line below
+                continue
+            mark = {PASSED: "PASS", FAILED: "FAIL", SKIPPED: "SKIP"}[o.status]
             lines.append(f"  [{mark}] {o.description}")
             if o.detail:
                 lines.extend("         " + d for d in o.detail.splitlines())
+        if self.not_implemented:
+            lines.append("  " + self.todo_line())
+            if self.waiting == self.total:  # nothing ran: the TODO line says it all
+                return "\n".join(lines)
         if self.ok:
             lines.append(f"  -> all {self.total} tests passed.")
         else:
@@ -134,20 +166,18 @@ class Check:
 
     def __init__(self, label: str, title: str):
         self.result = CheckResult(label, title)
-        self._stopped = False
 
     # -- running one call safely ------------------------------------------------------
+    def _waiting(self, description: str, exc: NotImplementedError) -> None:
+        self.result.outcomes.append(TestOutcome(description, NOT_IMPLEMENTED, function=_raiser(exc)))
+
     def _call(self, description: str, compute: Callable[[], Any], *, inputs: str = "", hint: str = ""):
         """Run ``compute``; return (ok, value). Records not-implemented and errors."""
-        if self._stopped:
-            self.result.outcomes.append(TestOutcome(description, SKIPPED))
-            return False, None
         try:
             with np.errstate(all="ignore"):
                 return True, compute()
-        except NotImplementedError:
-            self.result.outcomes.append(TestOutcome(description, NOT_IMPLEMENTED))
-            self._stopped = True
+        except NotImplementedError as exc:
+            self._waiting(description, exc)
             return False, None
         except Exception as exc:  # noqa: BLE001 - the student's error becomes a failure
             detail = [f"input:     {inputs}"] if inputs else []
@@ -181,15 +211,19 @@ class Check:
         if not ran:
             return False
         expected_arr = np.asarray(expected, dtype=float)
+        unreadable = ""
         try:
             got_arr = np.asarray(got, dtype=float)
             same_shape = got_arr.shape == expected_arr.shape
             ok = bool(same_shape and np.all(np.abs(got_arr - expected_arr) <= atol + rtol * np.abs(expected_arr)))
-        except (TypeError, ValueError):
+        except Exception as exc:  # noqa: BLE001 - a dict, a ragged list, a tensor that requires grad ...
             ok, same_shape = False, True
+            unreadable = _unreadable(got, exc)
         received = format_value(got)
         if not same_shape:
             received += f"  <- wrong shape, expected {expected_arr.shape}"
+        if unreadable:
+            received += f"  <- {unreadable}"
         self._record(description, ok, inputs=inputs, expected=format_value(expected),
                      received=received, tolerance=f"rtol={rtol:g}, atol={atol:g}", hint=hint)
         return ok
@@ -212,17 +246,14 @@ class Check:
     def raises(self, description: str, compute: Callable[[], Any], exception: type[BaseException], *,
                inputs: str = "", hint: str = "") -> bool:
         """Pass when ``compute()`` raises ``exception`` (NotImplementedError still means TODO)."""
-        if self._stopped:
-            self.result.outcomes.append(TestOutcome(description, SKIPPED))
-            return False
         try:
             got = compute()
-        except NotImplementedError:
+        except NotImplementedError as exc:
             if exception is not NotImplementedError:
-                self.result.outcomes.append(TestOutcome(description, NOT_IMPLEMENTED))
-                self._stopped = True
+                self._waiting(description, exc)
                 return False
-            got, ok = None, True
+            self.result.outcomes.append(TestOutcome(description, PASSED))
+            return True
         except exception:
             self.result.outcomes.append(TestOutcome(description, PASSED))
             return True
@@ -248,10 +279,29 @@ class Check:
         return self.result
 
 
-def finite_or_nan(x) -> bool:
-    """True when every entry of ``x`` is a finite number."""
-    return bool(np.all(np.isfinite(np.asarray(x, dtype=float))))
+def _unreadable(value: Any, exc: Exception) -> str:
+    """Why ``value`` could not be compared as numbers, with the likely fix."""
+    if callable(getattr(value, "detach", None)):  # a torch tensor (e.g. one that requires grad)
+        return ("not a NumPy array: return a NumPy array or a float, e.g. "
+                "tensor.detach().numpy() or tensor.item()")
+    return f"could not be read as numbers ({type(exc).__name__}: {exc})"
 
 
-def is_close_scalar(a: float, b: float, rtol: float = 1e-7, atol: float = 1e-12) -> bool:
-    return math.isfinite(a) and abs(a - b) <= atol + rtol * abs(b)
+def _library_folders() -> tuple[str, ...]:
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # course_lib/
+    paths = sysconfig.get_paths()
+    return tuple(os.path.abspath(p) + os.sep for p in
+                 {here, paths["stdlib"], paths["platstdlib"], paths["purelib"], paths["platlib"]})
+
+
+def _raiser(exc: BaseException) -> str:
+    """The name of the function that raised ``exc``: the innermost frame of code outside
+    course_lib, the standard library and installed packages (the student's stub), or ""."""
+    skip = _library_folders()
+    name, tb = "", exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if not os.path.abspath(code.co_filename).startswith(skip):
+            name = code.co_name
+        tb = tb.tb_next
+    return "" if name.startswith("<") else name

@@ -87,7 +87,8 @@ def run_exercise(chapter: str, label: str, namespace: dict) -> str:
             warnings.simplefilter("ignore")
             result = exercise.check(*(namespace[name] for name in exercise.functions))
         payload = {"label": label, "status": SCORED, "passed": result.passed, "total": result.total,
-                   "not_implemented": result.not_implemented,
+                   "not_implemented": result.not_implemented, "waiting": result.waiting,
+                   "missing_functions": list(result.missing_functions),
                    "outcomes": [[o.description, o.status, o.detail] for o in result.outcomes]}
     except Exception as exc:  # noqa: BLE001 - e.g. the student's function returned something exotic
         payload = {"label": label, "status": CHECK_ERROR, "detail": f"{type(exc).__name__}: {exc}"[:300]}
@@ -111,6 +112,8 @@ class ExerciseScore:
     passed: int = 0
     total: int = 0
     not_implemented: bool = False
+    waiting: int = 0                      # tests waiting for a function that is not implemented
+    missing_functions: list = field(default_factory=list)
     outcomes: list = field(default_factory=list)
     detail: str = ""
 
@@ -296,6 +299,8 @@ def _store(score: ExerciseScore, result: dict | None, error: str | None) -> None
     score.passed = int(result.get("passed", 0))
     score.total = int(result.get("total", 0))
     score.not_implemented = bool(result.get("not_implemented", False))
+    score.waiting = int(result.get("waiting", 0))
+    score.missing_functions = [str(name) for name in result.get("missing_functions", [])]
     score.outcomes = result.get("outcomes", [])
 
 
@@ -315,13 +320,21 @@ def feedback_text(sub: Submission, chapter: str) -> str:
     lines += [f"Note: {note}" for note in sub.notes]
     for score in sub.scores:
         lines += ["", f"{score.label}: {_number(score.points)} of {_number(score.max_points)} points"]
-        if score.status == SCORED and score.not_implemented:
-            lines.append("  not implemented yet (the function still raises NotImplementedError)")
+        names = ", ".join(score.missing_functions)
+        stubs = (f"{names} still raise{'s' if len(score.missing_functions) == 1 else ''}"
+                 if names else "the function still raises")
+        if score.status == SCORED and score.not_implemented and score.waiting >= score.total:
+            lines.append(f"  not implemented yet ({stubs} NotImplementedError)")
         elif score.status == SCORED:
             lines.append(f"  {score.passed} of {score.total} tests passed")
             for description, status, detail in score.outcomes:
+                if status == "not implemented":  # summed up in the TODO line below
+                    continue
                 lines.append(f"  [{'PASS' if status == 'passed' else status.upper()}] {description}")
                 lines.extend("         " + d for d in detail.splitlines() if detail and status != "passed")
+            if score.not_implemented:
+                lines.append(f"  [TODO] not implemented yet ({stubs} NotImplementedError): "
+                             f"{score.waiting} test{'s' if score.waiting != 1 else ''} waiting")
         else:
             lines.append(f"  {score.status}" + (f": {score.detail}" if score.detail else ""))
     return "\n".join(lines) + "\n"
