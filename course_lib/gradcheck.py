@@ -22,11 +22,24 @@ __all__ = ["numerical_gradient", "relative_error", "max_relative_error"]
 
 def _as_number(value, where: str) -> float:
     """Turn what ``f`` returned into a float, or explain why that is not possible."""
+    def not_a_number(why: str = "") -> TypeError:
+        shown = repr(value)
+        shown = shown if len(shown) <= 80 else shown[:80] + "..."
+        return TypeError(f"f must return a number, but at {where} it returned "
+                         f"{type(value).__name__} {shown}{why}")
+
+    if value is None:
+        return_hint = "; did you forget the `return` in f?"
+        raise not_a_number(return_hint)
     try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"f must return a number, but at {where} it returned "
-                        f"{type(value).__name__} {value!r}") from None
+        arr = np.asarray(value)
+    except Exception as exc:  # noqa: BLE001 - ragged lists, a tensor that requires grad ...
+        hint = (" (a tensor that requires grad: return loss.item() or float(loss))"
+                if callable(getattr(value, "detach", None)) else f" ({type(exc).__name__}: {exc})")
+        raise not_a_number(hint) from None
+    if arr.dtype.kind not in "biuf":  # text, objects, complex numbers: not a real number
+        raise not_a_number()
+    arr = arr.astype(np.float64)
     if arr.size != 1:
         raise ValueError(f"f must return a single number (a scalar loss), but at {where} it "
                          f"returned an array of shape {arr.shape}; reduce it, e.g. with .sum()")

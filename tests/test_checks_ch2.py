@@ -3,6 +3,8 @@ with input/expected/received/hint, and strict mode raises."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -173,3 +175,37 @@ def test_reports_never_show_reference_code(capsys):
     ch2.sigmoid_unit_backward(lambda X, y, w, b: (np.zeros(X.shape[1]), 0.0))
     out = capsys.readouterr().out
     assert "def " not in out and "return" not in out
+
+
+def _relative_errors(f, grad_f, x, h=1e-5):
+    x = np.array(x, dtype=float)
+    a = np.asarray(grad_f(x.copy()), dtype=float)
+    n = np.array([(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(x.size)])
+    scale = np.maximum(np.abs(a), np.abs(n))
+    return np.where(scale == 0, 0.0, np.abs(a - n) / np.where(scale == 0, 1, scale))
+
+
+@pytest.mark.parametrize("reduce", [lambda e: e[0], lambda e: e[-1], np.mean],
+                         ids=["first entry", "last entry", "mean"])
+def test_gradient_check_that_is_not_the_largest_over_entries_fails(reduce, capsys):
+    """Review item 4: the error of one entry (or the mean) passed every test before."""
+    out = _failure_report(ch2.gradient_check, lambda f, g, x: float(reduce(_relative_errors(f, g, x))),
+                          capsys)
+    assert "[FAIL] tiny gradients are judged on their own scale" in out
+    assert "entry 2" in out and "largest" in out
+
+
+def test_gradient_check_returning_a_tensor_that_requires_grad_fails_cleanly(capsys):
+    """Review item 5: np.asarray of such a tensor raises RuntimeError; that is a FAIL line with
+    the fix, not a traceback out of the self-check."""
+    torch = pytest.importorskip("torch")
+
+    def as_tensor(f, grad_f, x):
+        return torch.tensor(good_gradient_check(f, grad_f, x), requires_grad=True) * 1.0
+
+    with warnings.catch_warnings():  # float(tensor) in a predicate: torch may warn
+        warnings.simplefilter("ignore")
+        result = ch2.gradient_check(as_tensor)
+    out = capsys.readouterr().out
+    assert not result.ok and "[FAIL] a gradient 10 % too large" in out
+    assert "tensor.detach().numpy()" in out and "Traceback" not in out

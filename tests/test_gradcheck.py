@@ -176,3 +176,16 @@ moderate = st.floats(min_value=1e-50, max_value=1e50) | st.floats(min_value=-1e5
 def test_relative_error_ignores_the_scale(a, scale):
     b = a * (1 + 1e-6)
     assert relative_error(a * scale, b * scale) == pytest.approx(relative_error(a, b), rel=1e-6)
+
+
+def test_f_returning_none_or_a_tensor_that_requires_grad_is_explained():
+    """None used to become NaN ("f returned nan"); a tensor that requires grad used to escape as
+    a RuntimeError from NumPy."""
+    with pytest.raises(TypeError, match=r"returned NoneType None; did you forget the `return`"):
+        numerical_gradient(lambda v: None, 1.0)
+    with pytest.raises(TypeError, match=r"f must return a number, but at x\[0\] \+ h it returned object"):
+        numerical_gradient(lambda v: object(), [1.0])
+    torch = pytest.importorskip("torch")
+    w = torch.tensor(2.0, requires_grad=True)
+    with pytest.raises(TypeError, match=r"requires grad: return loss\.item\(\)"):
+        numerical_gradient(lambda v: w * float(v), 1.0)

@@ -23,7 +23,6 @@ __all__ = ["chain_rule_by_hand", "sigmoid_unit_backward", "value_softplus", "gra
            "EXERCISES"]
 
 
-
 # ------------------------------------------------------------------------------ chain rule by hand
 
 CHAIN_KEYS = ("s", "p", "loss", "dL_dp", "dp_ds", "dL_ds", "dL_dw", "dL_db")
@@ -198,10 +197,18 @@ def gradient_check(student_fn):
     def f_scaled(x):
         return 1e-6 * float(np.sum(x ** 2))
 
+    def tiny_grad_one_entry_off(x):  # right except entry 2 (not the first, not the last): 10 % too large
+        g = 2e-6 * x / 1e6
+        g[2] *= 1.1
+        return g
+
+    # The one wrong entry also catches an answer that reports the first entry's error, or the mean.
     c.close("tiny gradients are judged on their own scale", lambda: student_fn(
-        lambda x: f_scaled(x / 1e3), lambda x: 2e-6 * 1.1 * x / 1e6, big.copy()), 0.1 / 1.1, rtol=1e-4,
-            inputs="f(x) = 1e-12·Σxᵢ², x of size ~1e3, a gradient 10 % too large",
-            hint="A relative error does not depend on how large the gradient is.")
+        lambda x: f_scaled(x / 1e3), tiny_grad_one_entry_off, big.copy()), 0.1 / 1.1, rtol=1e-4,
+            inputs="f(x) = 1e-12·Σxᵢ², x of size ~1e3, a gradient right except in entry 2, "
+                   "which is 10 % too large",
+            hint="A relative error does not depend on how large the gradient is; report the largest "
+                 "error over all entries, not the first entry's or the mean.")
     c.close("both gradients exactly 0 count as agreement (no 0/0)",
             lambda: student_fn(lambda x: 5.0, lambda x: np.zeros_like(x), x0.copy()), 0.0, atol=1e-12,
             inputs="f(x) = 5 (constant), grad_f(x) = 0", hint="Where both are 0, the error is 0.")
