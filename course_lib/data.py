@@ -352,8 +352,8 @@ def make_fraud_like(seed: int = 0, n_negative: int = N_NEGATIVE, n_positive: int
       principal components of the real file.
     - A fraud moves away from the legitimate cloud along a fixed direction in ten of the
       components (V1, V3, V4, V7, V10, V11, V12, V14, V16, V17, as in the real data) by a
-      random amount, and its components are more spread out. About a quarter of the frauds
-      move only a little: they hide among legitimate transactions, so the classes overlap.
+      random amount, and its components are more spread out. One fraud in five moves only
+      a little: they hide among legitimate transactions, so the classes overlap.
     - ``Time``: seconds over two days with fewer transactions at night (frauds are spread more
       evenly); rows are sorted by time, as in the real file.
     - ``Amount``: log-normal (heavy-tailed), rounded to cents, with some zero amounts; frauds
@@ -361,7 +361,7 @@ def make_fraud_like(seed: int = 0, n_negative: int = N_NEGATIVE, n_positive: int
 
     Difficulty, measured (seed 0, logistic regression on the preprocessed 64/16/20 split):
     PR-AUC (average precision) about 0.7 on the test split, as for the real data; the classes
-    are not separable. Making it takes well under a second.
+    are not separable. Making it takes about a second.
 
     Returns
     -------

@@ -63,9 +63,12 @@ def sigmoid(s):
     The textbook formula would compute e^{−s} = e^{1000} = inf for s = −1000: the result,
     1/inf = 0, happens to be right, but with a warning, and the same trick fails elsewhere
     (inf/inf = NaN). This form never produces NaN, and keeps full *relative* accuracy for very
-    negative s, where σ(s) ≈ e^{s} is tiny but not zero (σ(−700) ≈ 9.86e−305). For s ≥ 36.7
-    the result is exactly 1.0 in float64 (the nearest float to 1 − 1e−16): that is rounding,
-    not a bug, and the reason losses should be computed from logits.
+    negative s, where σ(s) ≈ e^{s} is tiny but not zero (σ(−700) ≈ 9.86e−305). From s ≈ 36.74
+    on the result is exactly 1.0 in float64, because 1 + e^{−s} rounds to 1 once
+    e^{−s} < 2^{−53} ≈ 1.1e−16. (The correctly rounded σ(s) would still be 1 − 2^{−53}, the
+    float just below 1, up to s ≈ 37.43, beyond which no float64 formula can return less than
+    1; see :func:`course_lib.numerics.one_minus_rounds_to_one`.) That is rounding, not a bug,
+    and the reason losses should be computed from logits.
 
     Parameters
     ----------
@@ -230,8 +233,9 @@ def sigmoid_grad(s):
 
     Computing ``sigmoid(s) * (1 - sigmoid(s))`` gives exactly 0 from s ≈ 36.7 on, because σ(s)
     rounds to 1 there, although σ'(40) ≈ 4.25e−18. The form above is symmetric in s (σ' is an
-    even function) and keeps full relative accuracy until e^{−|s|} itself underflows
-    (|s| > 745). The largest value is σ'(0) = 1/4: a sigmoid unit passes back at most a quarter
+    even function) and keeps full relative accuracy as long as e^{−|s|} is a normal float
+    (|s| < 708.4); beyond that e^{−|s|} is subnormal and loses digits gradually, and it
+    underflows to 0 from |s| ≈ 745.1. The largest value is σ'(0) = 1/4: a sigmoid unit passes back at most a quarter
     of the gradient it receives, and almost nothing when it saturates.
 
     Parameters

@@ -118,8 +118,6 @@ def scatter_classes(ax, X, y, *, labels=("y = 0", "y = 1"), size: float = 22, al
 
 def _logit_grid(ax, w, b, grid_points: int):
     """The grid (x1, x2) covering the axes' current limits and s = w1·x1 + w2·x2 + b on it."""
-
-
     w = as_float_array(w, "w", allow_inf=False)
     if w.shape != (2,):
         raise ValueError(f"w must hold two weights (one per feature), but it has shape {w.shape}")
@@ -136,13 +134,13 @@ def plot_probability_contours(ax, w, b, *, levels=(0.1, 0.25, 0.5, 0.75, 0.9), f
 
     The filled background shades from blue (p near 0) to orange (p near 1); the contour lines
     at ``levels`` are labelled with their probability. For a linear logit every contour is a
-    straight line parallel to the decision boundary (the level 0.5), and the lines crowd
-    together where the model is confident, that is where ‖w‖ is large.
+    straight line parallel to the decision boundary (the level 0.5), and the lines for the
+    logits s₁ and s₂ = logit(level) lie |s₁ − s₂|/‖w‖ apart: evenly spaced in logit, and all of
+    them close together (the probability climbs from 0.1 to 0.9 over a short distance) when
+    ‖w‖ is large, that is for a confident model; far apart when ‖w‖ is small.
 
     Returns the ``QuadContourSet`` of the lines.
     """
-
-
     levels = sorted(float(v) for v in levels)
     if not levels or levels[0] <= 0.0 or levels[-1] >= 1.0:
         raise ValueError(f"levels must be probabilities strictly between 0 and 1, not {levels}")
@@ -189,8 +187,6 @@ def plot_learning_curve(ax, values, *, label: str, color: str | None = None, lin
     straight line and shows quadratic convergence as a curve that plunges; zeros and negative
     values cannot be drawn on a log axis and are left out. Returns the ``Line2D``.
     """
-
-
     values = as_float_array(values, "values")
     if values.ndim != 1:
         raise ValueError(f"values must be a 1-D sequence, one value per iteration, "
