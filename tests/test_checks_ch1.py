@@ -24,6 +24,17 @@ def lenient(monkeypatch):
 
 # -- implementations a student might write -------------------------------------------------------
 
+def good_least_squares(X, y, X_new):
+    theta = np.linalg.lstsq(np.column_stack([X, np.ones(len(X))]), y, rcond=None)[0]
+    return X_new @ theta[:-1] + theta[-1]
+
+
+def normal_equations_least_squares(X, y, X_new):   # solves X̃ᵀX̃θ = X̃ᵀy: also right here
+    X1 = np.column_stack([X, np.ones(len(X))])
+    theta = np.linalg.solve(X1.T @ X1, X1.T @ y)
+    return np.column_stack([X_new, np.ones(len(X_new))]) @ theta
+
+
 def good_predict_proba(X, w, b):
     return sigmoid(X @ w + b)
 
@@ -48,6 +59,8 @@ def stub(*args):
 # -- passing ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("checker, implementation", [
+    (ch1.ch1_least_squares_scores, good_least_squares),
+    (ch1.ch1_least_squares_scores, normal_equations_least_squares),
     (ch1.predict_proba, good_predict_proba),
     (ch1.predict_proba, naive_predict_proba),
     (ch1.gd_step, good_gd_step),
@@ -71,6 +84,48 @@ def test_hand_written_hessian_passes():
 
 def failed(result):
     return [o.description for o in result.outcomes if o.status == "failed"]
+
+
+def test_least_squares_mistakes_fail(capsys):
+    def no_intercept(X, y, X_new):
+        return X_new @ np.linalg.lstsq(X, y, rcond=None)[0]
+
+    def clipped(X, y, X_new):               # "probabilities" forced into [0, 1]
+        return np.clip(good_least_squares(X, y, X_new), 0.0, 1.0)
+
+    def squashed(X, y, X_new):              # a sigmoid on top of the line
+        return sigmoid(good_least_squares(X, y, X_new))
+
+    def on_training_rows(X, y, X_new):      # the fitted values on X instead of the scores at X_new
+        return good_least_squares(X, y, X)
+
+    def thresholded(X, y, X_new):
+        return (good_least_squares(X, y, X_new) >= 0.5).astype(float)
+
+    def in_place(X, y, X_new):              # centres the features in place: right scores, but
+        mean = X.mean(axis=0)               # the caller's arrays are changed
+        X -= mean
+        X_new -= mean
+        return good_least_squares(X, y, X_new)
+
+    first = "one feature: the line through four labels, at three new points"
+    mean = "on the training data the scores average to the share of positives, mean(y) = 0.5"
+    flip = "relabelling y → 1 − y turns every score ŷ into 1 − ŷ (the two add up to 1)"
+    far = "far from the data the scores leave [0, 1]"
+    result = ch1.ch1_least_squares_scores(no_intercept)
+    assert {first, mean, flip, far} <= set(failed(result))
+    for implementation in (clipped, squashed, thresholded):
+        result = ch1.ch1_least_squares_scores(implementation)
+        assert far in failed(result) and first in failed(result)
+    assert flip in failed(ch1.ch1_least_squares_scores(squashed))
+    wrong_rows = failed(ch1.ch1_least_squares_scores(on_training_rows))
+    assert "two features, 4 training rows, 3 new rows (shape (3,))" in wrong_rows
+    assert mean not in wrong_rows             # right values, wrong rows: only the shapes give it away
+    assert failed(ch1.ch1_least_squares_scores(in_place)) == ["X, y and X_new are not modified"]
+    out = capsys.readouterr().out
+    for line in ("input:", "expected:", "received:", "tolerance:", "hint:", "wrong shape"):
+        assert line in out
+    assert "theta" not in out and "lstsq(" not in out    # no solution code in the report
 
 
 def test_predict_proba_mistakes_fail():
@@ -140,7 +195,8 @@ def test_exceptions_become_failures_not_crashes():
 
 # -- not implemented, strict mode, registry --------------------------------------------------------
 
-@pytest.mark.parametrize("checker", [ch1.predict_proba, ch1.gd_step, ch1.logistic_hessian])
+@pytest.mark.parametrize("checker", [ch1.ch1_least_squares_scores, ch1.predict_proba, ch1.gd_step,
+                                     ch1.logistic_hessian])
 def test_stubs_are_not_implemented_yet(checker, capsys):
     result = checker(stub)
     assert result.not_implemented and result.passed == 0
@@ -155,10 +211,13 @@ def test_strict_mode_raises(monkeypatch):
 
 def test_checks_are_reachable_by_name_and_registered():
     assert check.gd_step is ch1.gd_step
+    assert check.ch1_least_squares_scores is ch1.ch1_least_squares_scores
     exercises = exercises_for("ch1")
-    assert [e.label for e in exercises] == ["ex-ch1-predict-proba", "ex-ch1-gd-step", "ex-ch1-hessian"]
+    assert [e.label for e in exercises] == ["ex-ch1-least-squares", "ex-ch1-predict-proba",
+                                            "ex-ch1-gd-step", "ex-ch1-hessian"]
     for exercise in exercises:
-        assert exercise.check is getattr(ch1, exercise.functions[0])
+        assert exercise.check is getattr(ch1, exercise.check.__name__)
+        assert getattr(check, exercise.check.__name__) is exercise.check
 
 
 def test_every_checked_exercise_is_in_the_notebook_with_its_check_call():
@@ -168,4 +227,5 @@ def test_every_checked_exercise_is_in_the_notebook_with_its_check_call():
         assert f":label: {exercise.label}" in text
         assert f"```{{solution-start}} {exercise.label}" in text
         name = exercise.functions[0]
-        assert f"check.{name}({name})" in text
+        assert f"check.{exercise.check.__name__}({name})" in text
+        assert f"def {name}(" in text

@@ -1,7 +1,8 @@
 """Self-checks for chapter 1, logistic regression.
 
 Each check calls the student's function on small, fixed problems and compares the result with
-course_lib's reference (``course_lib.models``) and with central finite differences. A failure
+course_lib's reference (``course_lib.models``, or ``np.linalg.lstsq`` for least squares), with
+central finite differences, and with properties the right answer must have. A failure
 prints the input, the expected value, the received value, the tolerance and a hint; the
 solution itself is never shown.
 """
@@ -14,10 +15,10 @@ from ..functional import sigmoid
 from ..gradcheck import numerical_gradient
 from ..models import logistic_gradient, logistic_hessian as reference_hessian, logistic_objective
 from ..toy_data import make_two_blobs
-from ._core import Check
+from ._core import Check, format_value
 from .registry import Exercise
 
-__all__ = ["predict_proba", "gd_step", "logistic_hessian", "EXERCISES"]
+__all__ = ["ch1_least_squares_scores", "predict_proba", "gd_step", "logistic_hessian", "EXERCISES"]
 
 # A tiny problem whose numbers fit in a failure message.
 _X = np.array([[1.0, 2.0], [0.0, 0.0], [-1.0, 0.5], [2.0, -1.0]])
@@ -37,6 +38,75 @@ def _unchanged(array: np.ndarray):
     """A predicate factory: the copy taken now still equals ``array`` later."""
     before = array.copy()
     return lambda _: np.array_equal(array, before)
+
+
+def _ls_reference(X: np.ndarray, y: np.ndarray, X_new: np.ndarray) -> np.ndarray:
+    """Scores of the least-squares fit y ≈ Xw + c (intercept included) at the rows of X_new."""
+    theta = np.linalg.lstsq(np.column_stack([X, np.ones(len(X))]), y, rcond=None)[0]
+    return X_new @ theta[:-1] + theta[-1]
+
+
+def ch1_least_squares_scores(least_squares_scores):
+    """Check ``least_squares_scores(X, y, X_new)``: ordinary least squares with an intercept,
+    fitted to 0/1 labels, evaluated at the rows of X_new, shape (M,)."""
+    c = Check("ex-ch1-least-squares", "least-squares scores least_squares_scores(X, y, X_new)")
+
+    def scores(X, y, X_new):
+        return np.asarray(least_squares_scores(X.copy(), y.copy(), X_new.copy()), dtype=float)
+
+    # One feature: the line through these labels is ŷ = 0.4·x − 0.1.
+    X1, y1 = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0.0, 0.0, 1.0, 1.0])
+    X1_new = np.array([[1.5], [10.0], [-10.0]])
+    c.close("one feature: the line through four labels, at three new points",
+            lambda: scores(X1, y1, X1_new), _ls_reference(X1, y1, X1_new), rtol=1e-9, atol=1e-12,
+            inputs="X = [[0], [1], [2], [3]], y = [0, 0, 1, 1], X_new = [[1.5], [10], [-10]]",
+            hint="Fit ŷ = a·x + c: solve the least-squares problem for the design [X, 1] (a column "
+                 "of ones for the intercept), e.g. with np.linalg.lstsq, then evaluate at X_new.")
+    X_new_small = np.array([[0.5, 0.5], [3.0, -2.0], [-1.0, 1.0]])
+    c.close("two features, 4 training rows, 3 new rows (shape (3,))",
+            lambda: scores(_X, _Y, X_new_small), _ls_reference(_X, _Y, X_new_small),
+            rtol=1e-9, atol=1e-12,
+            inputs="X = [[1, 2], [0, 0], [-1, 0.5], [2, -1]], y = [1, 0, 0, 1], "
+                   "X_new = [[0.5, 0.5], [3, -2], [-1, 1]]",
+            hint="Return one score per row of X_new (not of X): X_new @ w + c with the fitted w, c.")
+    X, y = _blobs()
+    X_new = X[:5] + np.array([0.5, -1.0])
+    where = "X, y: the 50-example two-blob data (seed 7), X_new: its first 5 rows shifted by (0.5, -1)"
+    c.close("50 examples, 5 new points", lambda: scores(X, y, X_new), _ls_reference(X, y, X_new),
+            rtol=1e-9, atol=1e-12, inputs=where,
+            hint="The fit has d + 1 = 3 unknowns (two weights and the intercept).")
+    c.close("one new point still gives an array of shape (1,)",
+            lambda: scores(X, y, X[:1]), _ls_reference(X, y, X[:1]), rtol=1e-9, atol=1e-12,
+            inputs="the two-blob data, X_new = its first row",
+            hint="Do not index the result with [0] or call float(): keep one entry per row of X_new.")
+    c.close("on the training data the scores average to the share of positives, mean(y) = 0.5",
+            lambda: float(np.mean(scores(X, y, X))), float(np.mean(y)), rtol=0, atol=1e-10,
+            inputs="the two-blob data, X_new = X",
+            hint="With an intercept the residuals y − ŷ sum to zero. If they do not, the column of "
+                 "ones is missing from the design.")
+    c.close("relabelling y → 1 − y turns every score ŷ into 1 − ŷ (the two add up to 1)",
+            lambda: scores(X, 1.0 - y, X_new) + scores(X, y, X_new), np.ones(5), rtol=0, atol=1e-10,
+            inputs=where + "; shown: the scores for 1 − y plus those for y",
+            hint="Least squares is linear in the labels, and the intercept absorbs the constant 1; "
+                 "a fit without an intercept, or squashed or clipped scores, break this.")
+    far = np.array([[40.0, 0.0], [-40.0, 0.0]])
+    far_ref = _ls_reference(X, y, far)
+    c.that("far from the data the scores leave [0, 1]", lambda: scores(X, y, far),
+           lambda got: np.shape(got) == (2,) and got[0] > 1.0 and got[1] < 0.0
+           and np.allclose(got, far_ref, rtol=1e-9, atol=1e-12),
+           expected=f"a score above 1 at (40, 0) and below 0 at (-40, 0): "
+                    f"{format_value(far_ref, 6)}",
+           inputs="the two-blob data, X_new = [[40, 0], [-40, 0]]",
+           hint="Return the raw scores of the fitted affine function: no clipping, no sigmoid, "
+                "no threshold. Leaving [0, 1] is the point of the exercise.")
+    Xk, yk, Xn = _X.copy(), _Y.copy(), X_new_small.copy()
+    c.that("X, y and X_new are not modified", lambda: least_squares_scores(Xk, yk, Xn),
+           lambda _: np.array_equal(Xk, _X) and np.array_equal(yk, _Y) and np.array_equal(Xn, X_new_small),
+           expected="X, y and X_new unchanged after the call",
+           inputs="X = [[1, 2], [0, 0], [-1, 0.5], [2, -1]], y = [1, 0, 0, 1], "
+                  "X_new = [[0.5, 0.5], [3, -2], [-1, 1]]",
+           hint="Build the design with np.column_stack (a new array) instead of writing into X.")
+    return c.done()
 
 
 def predict_proba(predict_proba):
@@ -151,6 +221,7 @@ def logistic_hessian(logistic_hessian):
 
 
 EXERCISES = [
+    Exercise("ex-ch1-least-squares", ("least_squares_scores",), ch1_least_squares_scores),
     Exercise("ex-ch1-predict-proba", ("predict_proba",), predict_proba),
     Exercise("ex-ch1-gd-step", ("gd_step",), gd_step),
     Exercise("ex-ch1-hessian", ("logistic_hessian",), logistic_hessian),
