@@ -42,6 +42,20 @@ def bce_logit_grad(s, y):
     return sigma - np.asarray(y, float)
 
 
+def log_likelihood(p, y):
+    p, y = np.asarray(p, float), np.asarray(y, float)
+    with np.errstate(divide="ignore"):
+        return float(np.sum(np.log(np.where(y == 1, p, 1 - p))))
+
+
+def zero_one_loss(s, t):
+    return (np.asarray(t, float) * np.asarray(s, float) <= 0).astype(float)
+
+
+def hinge_loss(s, t):
+    return np.maximum(0.0, 1.0 - np.asarray(t, float) * np.asarray(s, float))
+
+
 # ---------------------------------------------------------------- typical wrong answers
 
 def naive_bce_with_logits(s, y):
@@ -55,6 +69,41 @@ def mean_instead_of_per_example(p, y):
 
 def margin_form_with_wrong_sign(s, t):
     return np.log1p(np.exp(np.asarray(t, float) * np.asarray(s, float)))
+
+
+def log_of_the_product(p, y):
+    p, y = np.asarray(p, float), np.asarray(y, float)
+    return float(np.log(np.prod(np.where(y == 1, p, 1 - p))))
+
+
+def log_likelihood_two_terms(p, y):
+    p, y = np.asarray(p, float), np.asarray(y, float)
+    return float(np.sum(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def mean_log_likelihood(p, y):
+    return log_likelihood(p, y) / np.asarray(p).size
+
+
+def minus_summed_clamped_bce(p, y):
+    from course_lib.losses import bce
+    return -float(bce(p, y, reduction="sum"))
+
+
+def zero_one_strict(s, t):
+    return (np.asarray(t, float) * np.asarray(s, float) < 0).astype(float)
+
+
+def zero_one_ignoring_the_label(s, t):
+    return (np.asarray(s, float) <= 0).astype(float)
+
+
+def perceptron_loss(s, t):
+    return np.maximum(0.0, -np.asarray(t, float) * np.asarray(s, float))
+
+
+def mean_hinge_loss(s, t):
+    return float(np.mean(hinge_loss(s, t)))
 
 
 def stub(*args):
@@ -71,6 +120,8 @@ def test_right_answers_pass(capsys):
     assert check.ch3_stable_bce_with_logits(stable_bce_with_logits).ok
     assert check.ch3_naive_bce_failure(find_naive_failure).ok
     assert check.ch3_bce_logit_grad(bce_logit_grad).ok
+    assert check.ch3_log_likelihood(log_likelihood).ok
+    assert check.ch3_margin_losses(zero_one_loss, hinge_loss).ok
     assert "FAIL" not in capsys.readouterr().out
 
 
@@ -114,7 +165,53 @@ def test_a_gradient_from_the_naive_sigmoid_passes_only_if_it_stays_finite():
     assert ch3.ch3_bce_logit_grad(naive_grad).ok  # 1/(1 + inf) = 0 is the right limit
 
 
+@pytest.mark.parametrize("wrong, failing", [
+    (log_of_the_product, "the product itself underflows"),
+    (log_likelihood_two_terms, "certain, right predictions"),
+    (mean_log_likelihood, "four examples"),
+    (minus_summed_clamped_bce, "a certain, wrong prediction"),
+    (lambda p, y: -log_likelihood(p, y), "four examples"),
+    (lambda p, y: np.log(np.where(np.asarray(y) == 1, p, 1 - np.asarray(p))), "four examples"),  # per example
+])
+def test_wrong_log_likelihoods_fail_where_expected(wrong, failing, capsys):
+    result = ch3.ch3_log_likelihood(wrong)
+    assert not result.ok and not result.not_implemented
+    report = capsys.readouterr().out
+    failed = [line for line in report.splitlines() if "[FAIL]" in line]
+    assert any(failing in line for line in failed), failed
+    for field in ("input:", "expected:", "received:", "hint:"):
+        assert field in report
+
+
+@pytest.mark.parametrize("zero_one, hinge, failing", [
+    (zero_one_strict, hinge_loss, "a logit of exactly 0"),
+    (zero_one_ignoring_the_label, hinge_loss, "0-1 loss: per-example values"),
+    (zero_one_loss, perceptron_loss, "hinge loss: per-example values"),
+    (zero_one_loss, mean_hinge_loss, "hinge loss: per-example values"),
+    (zero_one_loss, lambda s, t: np.maximum(0.0, 1.0 - np.asarray(s, float)), "hinge loss: per-example values"),
+])
+def test_wrong_margin_losses_fail_where_expected(zero_one, hinge, failing, capsys):
+    result = ch3.ch3_margin_losses(zero_one, hinge)
+    assert not result.ok
+    failed = [line for line in capsys.readouterr().out.splitlines() if "[FAIL]" in line]
+    assert any(failing in line for line in failed), failed
+
+
+def test_a_perceptron_loss_breaks_the_bound():
+    result = ch3.ch3_margin_losses(zero_one_loss, perceptron_loss)
+    bound = [o for o in result.outcomes if "bounds your 0-1 loss" in o.description]
+    assert len(bound) == 1 and bound[0].status == "failed"
+
+
+def test_one_margin_function_written_scores_its_own_tests(capsys):
+    result = ch3.ch3_margin_losses(stub, hinge_loss)
+    assert result.not_implemented and 0 < result.score < 1
+    assert "not implemented yet" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("run", [
+    lambda: ch3.ch3_log_likelihood(stub),
+    lambda: ch3.ch3_margin_losses(stub, stub),
     lambda: ch3.ch3_two_forms(stub, stub),
     lambda: ch3.ch3_stable_bce_with_logits(stub),
     lambda: ch3.ch3_naive_bce_failure(stub),
@@ -131,8 +228,11 @@ def test_reports_never_show_the_solution(capsys):
     ch3.ch3_two_forms(mean_instead_of_per_example, margin_form_with_wrong_sign)
     ch3.ch3_bce_logit_grad(lambda s, y: 0 * s)
     ch3.ch3_naive_bce_failure(lambda: 0.0)
+    ch3.ch3_log_likelihood(log_likelihood_two_terms)
+    ch3.ch3_margin_losses(zero_one_strict, perceptron_loss)
     report = capsys.readouterr().out
-    for solution_text in ("np.maximum(s, 0)", "log1p(np.exp(-np.abs", "return 50.0", "sigma - "):
+    for solution_text in ("np.maximum(s, 0)", "log1p(np.exp(-np.abs", "return 50.0", "sigma - ",
+                          "np.where(y == 1", "np.sum(np.log", "margin <= 0", "np.maximum(0.0, 1.0 - margin)"):
         assert solution_text not in report
 
 

@@ -3,8 +3,9 @@
 The check functions carry a ``ch3_`` prefix because every check is also reachable as
 ``course_lib.check.<name>`` and other chapters have exercises on similar functions. The
 references are :mod:`course_lib.losses`, :mod:`course_lib.numerics` and
-:mod:`course_lib.gradcheck`, imported when a check runs. Every exercise function returns the
-*per-example* losses or derivatives (no mean), so that a failure can point at one entry.
+:mod:`course_lib.gradcheck`, imported when a check runs. Every exercise function on losses returns
+the *per-example* losses or derivatives (no mean), so that a failure can point at one entry; the
+log-likelihood of a data set is the one exception, a single number by definition.
 """
 
 from __future__ import annotations
@@ -172,8 +173,104 @@ def ch3_bce_logit_grad(bce_logit_grad):
     return c.done()
 
 
+def ch3_log_likelihood(log_likelihood):
+    """Check ``log_likelihood(p, y)``: the log of the likelihood of a whole data set (one number),
+    against the log of the product on small data, against the summed BCE of course_lib where the
+    product underflows, additivity over data sets, and certain predictions (p = 0 or 1)."""
+    from course_lib.losses import bce
+
+    c = Check("ex-ch3-log-likelihood", "the log-likelihood of a data set")
+    p4, y4 = np.array([0.9, 0.2, 0.6, 0.05]), np.array([1.0, 0.0, 0.0, 1.0])
+    c.close("four examples: the log of the product of P(y | x), one number",
+            lambda: log_likelihood(p4.copy(), y4.copy()), float(np.log(0.9 * 0.8 * 0.4 * 0.05)),
+            rtol=1e-12, atol=1e-12, inputs=f"p = {format_value(p4)}, y = {format_value(y4)}",
+            hint="log ∏ p^y (1 − p)^(1−y) for the whole data set: a single float (no mean, no array).")
+    rng = np.random.default_rng(11)
+    p_big = rng.uniform(0.05, 0.95, size=2000)
+    y_big = (rng.uniform(size=2000) < p_big).astype(float)
+    c.close("2000 examples, where the product itself underflows to 0.0",
+            lambda: log_likelihood(p_big.copy(), y_big.copy()), -float(bce(p_big, y_big, reduction="sum")),
+            rtol=1e-10, atol=1e-9, inputs="p ~ Uniform(0.05, 0.95), y ~ Bernoulli(p), 2000 examples (seed 11)",
+            hint="The product of 2000 probabilities is below the smallest float64; "
+                 "the log of a product is the sum of the logs.")
+
+    def additivity():
+        whole = log_likelihood(p_big.copy(), y_big.copy())
+        parts = log_likelihood(p_big[:500].copy(), y_big[:500].copy()) + log_likelihood(p_big[500:].copy(),
+                                                                                        y_big[500:].copy())
+        return float(whole) - float(parts)
+
+    c.close("two data sets together: the log-likelihoods add (whole minus the sum of the parts)",
+            additivity, 0.0, rtol=0.0, atol=1e-8,
+            inputs="the 2000 examples above, split into the first 500 and the other 1500",
+            hint="Independent labels multiply their probabilities, so their logs add: a sum, not a mean.")
+    p_sure, y_sure = np.array([1.0, 0.0, 0.7]), np.array([1.0, 0.0, 1.0])
+    c.close("certain, right predictions (p = 1 for y = 1, p = 0 for y = 0) contribute log 1 = 0",
+            lambda: log_likelihood(p_sure.copy(), y_sure.copy()), float(np.log(0.7)), rtol=1e-12, atol=1e-12,
+            inputs=f"p = {format_value(p_sure)}, y = {format_value(y_sure)}",
+            hint="Only one of the two factors is active for each example; in floating point 0·log 0 is nan, "
+                 "so never evaluate the inactive one.")
+    p_wrong, y_wrong = np.array([0.0, 0.5]), np.array([1.0, 0.0])
+    c.that("a certain, wrong prediction (p = 0 for y = 1) gives −inf: the data are impossible under the model",
+           lambda: log_likelihood(p_wrong.copy(), y_wrong.copy()),
+           lambda got: np.asarray(got, dtype=float).shape == () and float(got) == -np.inf,
+           expected="-inf (a single float)", inputs=f"p = {format_value(p_wrong)}, y = {format_value(y_wrong)}",
+           hint="The likelihood is 0, so its log is −inf; a clamped loss such as BCELoss's (−100) is not the "
+                "log-likelihood.")
+    return c.done()
+
+
+def ch3_margin_losses(zero_one_loss, hinge_loss):
+    """Check ``zero_one_loss(s, t)`` and ``hinge_loss(s, t)`` (per example, labels ±1) against
+    reference values, the convention that a logit of 0 is a mistake, the shape of 2-D input, and
+    that the hinge loss bounds the 0-1 loss."""
+    c = Check("ex-ch3-margin-losses", "the 0-1 loss and the hinge loss of the margin")
+    s = np.array([2.0, -0.5, 3.0, -1.0, 0.5, 1.0, -0.2])
+    t = np.array([1.0, 1.0, -1.0, -1.0, 1.0, 1.0, -1.0])
+    shown = f"s = {format_value(s)}, t = {format_value(t)} (margins t·s = {format_value(t * s)})"
+    c.close("0-1 loss: per-example values", lambda: zero_one_loss(s.copy(), t.copy()),
+            (t * s <= 0).astype(float), rtol=0.0, atol=0.0, inputs=shown,
+            hint="1 for a wrong sign of the margin m = t·s, 0 for a right one; one value per example.")
+    c.close("0-1 loss: a logit of exactly 0 decides nothing, so it counts as a mistake for both labels",
+            lambda: zero_one_loss(np.array([0.0, 0.0]), np.array([1.0, -1.0])), [1.0, 1.0], rtol=0.0, atol=0.0,
+            inputs="s = [0, 0], t = [1, -1]",
+            hint="The 0-1 loss of this chapter is 1[m ≤ 0], with m ≤ 0, not m < 0.")
+    c.close("hinge loss: per-example values, including margins between 0 and 1",
+            lambda: hinge_loss(s.copy(), t.copy()), np.maximum(0.0, 1.0 - t * s), rtol=1e-12, atol=1e-12,
+            inputs=shown,
+            hint="max(0, 1 − m) with m = t·s: zero only once the margin reaches 1, and a right sign with "
+                 "a margin below 1 still costs.")
+    rng = np.random.default_rng(5)
+    s2 = rng.normal(0.0, 2.0, size=(3, 4))
+    t2 = np.where(rng.uniform(size=(3, 4)) < 0.5, -1.0, 1.0)
+    c.close("0-1 loss: keeps the shape of a 2-D array", lambda: zero_one_loss(s2.copy(), t2.copy()),
+            (t2 * s2 <= 0).astype(float), rtol=0.0, atol=0.0,
+            inputs="s ~ Normal(0, 2²) and t = ±1, both of shape (3, 4) (seed 5)",
+            hint="Use elementwise NumPy operations and no reduction (no mean, no Python loop over a flat list).")
+    c.close("hinge loss: keeps the shape of a 2-D array", lambda: hinge_loss(s2.copy(), t2.copy()),
+            np.maximum(0.0, 1.0 - t2 * s2), rtol=1e-12, atol=1e-12,
+            inputs="the same s and t of shape (3, 4)",
+            hint="Use elementwise NumPy operations and no reduction.")
+    s_many = rng.normal(0.0, 2.0, size=1000)
+    t_many = np.where(rng.uniform(size=1000) < 0.5, -1.0, 1.0)
+    s_many[:10] = 0.0
+
+    def smallest_gap():
+        gap = (np.asarray(hinge_loss(s_many.copy(), t_many.copy()), dtype=float)
+               - np.asarray(zero_one_loss(s_many.copy(), t_many.copy()), dtype=float))
+        return float(np.min(gap))
+
+    c.that("your hinge loss bounds your 0-1 loss: hinge − 0-1 ≥ 0 on every example", smallest_gap,
+           lambda got: got >= 0.0, expected="a smallest difference ≥ 0 (it is 0 at m = 0 and for m ≥ 1)",
+           inputs="1000 logits s ~ Normal(0, 2²), the first 10 exactly 0, random t = ±1 (seed 5)",
+           hint="For m ≤ 0 the hinge is 1 − m ≥ 1; check the sign convention of both functions.")
+    return c.done()
+
+
 EXERCISES = [
+    Exercise("ex-ch3-log-likelihood", ("log_likelihood",), ch3_log_likelihood, points=1.0),
     Exercise("ex-ch3-two-forms", ("bce_probability_form", "logistic_loss_margin_form"), ch3_two_forms, points=2.0),
+    Exercise("ex-ch3-margin-losses", ("zero_one_loss", "hinge_loss"), ch3_margin_losses, points=1.0),
     Exercise("ex-ch3-logit-grad", ("bce_logit_grad",), ch3_bce_logit_grad, points=1.0),
     Exercise("ex-ch3-stable-bce", ("stable_bce_with_logits",), ch3_stable_bce_with_logits, points=2.0),
     Exercise("ex-ch3-naive-failure", ("find_naive_failure",), ch3_naive_bce_failure, points=1.0),
