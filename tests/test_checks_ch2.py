@@ -53,8 +53,33 @@ def good_gradient_check(f, grad_f, x, h=1e-5):
     return float(np.max(np.where(scale == 0, 0.0, np.abs(analytic - numeric) / np.where(scale == 0, 1, scale))))
 
 
-GOOD = {"chain_rule_by_hand": good_chain_rule, "sigmoid_unit_backward": good_unit_backward,
-        "value_softplus": good_softplus, "gradient_check": good_gradient_check}
+def good_se_logit_grad(s, y):
+    s, y = np.asarray(s, dtype=float), np.asarray(y, dtype=float)
+    p, q = sigmoid(s), sigmoid(-s)            # σ(s) and 1 − σ(s), each computed directly
+    return (p - y) * p * q
+
+
+def hidden_grads(X, y, W1, b1, w2, b2, *, mask=lambda A: A > 0, per_example=True, residual=None,
+                 db2_reduce=np.sum, transpose_W1=False):
+    """The hidden-layer backward pass, right by default; the keywords make typical mistakes."""
+    A = X @ W1.T + b1
+    H = np.maximum(A, 0.0)
+    s = H @ w2 + b2
+    ds = sigmoid(s) - y if residual is None else residual(s, y)
+    if per_example:
+        ds = ds / len(y)
+    dA = np.outer(ds, w2) * mask(A)
+    dW1 = X.T @ dA if transpose_W1 else dA.T @ X
+    return dW1, dA.sum(axis=0), H.T @ ds, float(db2_reduce(ds))
+
+
+def good_hidden_grads(X, y, W1, b1, w2, b2):
+    return hidden_grads(X, y, W1, b1, w2, b2)
+
+
+GOOD = {"chain_rule_by_hand": good_chain_rule, "squared_error_logit_grad": good_se_logit_grad,
+        "sigmoid_unit_backward": good_unit_backward, "value_softplus": good_softplus,
+        "hidden_layer_grads": good_hidden_grads, "gradient_check": good_gradient_check}
 
 
 def stub(*args, **kwargs):
@@ -63,11 +88,13 @@ def stub(*args, **kwargs):
 
 def test_exercises_are_registered():
     labels = [e.label for e in exercises_for("ch2")]
-    assert labels == ["ex-ch2-chain-rule", "ex-ch2-unit-backward", "ex-ch2-softplus-op",
-                      "ex-ch2-gradient-check"]
+    assert labels == ["ex-ch2-chain-rule", "ex-ch2-se-logit-grad", "ex-ch2-unit-backward",
+                      "ex-ch2-softplus-op", "ex-ch2-hidden-layer", "ex-ch2-gradient-check"]
     for exercise in exercises_for("ch2_backprop"):
         assert exercise.functions[0] in GOOD
-        assert getattr(check, exercise.functions[0]) is exercise.check
+        assert getattr(check, exercise.check.__name__) is exercise.check
+    assert check.ch2_squared_error_logit_grad is ch2.ch2_squared_error_logit_grad
+    assert check.ch2_hidden_layer_grads is ch2.ch2_hidden_layer_grads
 
 
 @pytest.mark.parametrize("exercise", exercises_for("ch2"), ids=lambda e: e.label)
@@ -169,6 +196,70 @@ def test_gradient_check_that_moves_x_fails(capsys):
         return result
     out = _failure_report(ch2.gradient_check, in_place, capsys)
     assert "[FAIL] x is left unchanged" in out
+
+
+def test_se_logit_grad_without_the_sigmoid_factor_fails(capsys):
+    """Cross-entropy's gradient σ(s) − y is the answer to a different question."""
+    out = _failure_report(ch2.ch2_squared_error_logit_grad, lambda s, y: sigmoid(s) - y, capsys)
+    assert "[FAIL] moderate logits" in out and "[FAIL] never more than a quarter" in out
+    assert "one factor more than cross-entropy" in out
+
+
+def test_se_logit_grad_with_the_wrong_sign_fails(capsys):
+    out = _failure_report(ch2.ch2_squared_error_logit_grad, lambda s, y: -good_se_logit_grad(s, y),
+                          capsys)
+    assert "[FAIL] agrees with central differences" in out and "Check the sign too" in out
+
+
+def test_se_logit_grad_through_one_minus_sigmoid_fails_when_saturated(capsys):
+    """p·(1 − p) is exactly 0 once σ(s) rounds to 1: right at moderate s, wrong at s = 40."""
+    def naive(s, y):
+        p = sigmoid(s)
+        return (p - y) * p * (1 - p)
+    out = _failure_report(ch2.ch2_squared_error_logit_grad, naive, capsys)
+    assert "[PASS] moderate logits" in out and "[PASS] agrees with central differences" in out
+    assert "[FAIL] confidently wrong, y = 0 and s = 40" in out and "[FAIL] symmetry" in out
+    assert "σ(40) rounds to exactly 1" in out
+
+
+def test_se_logit_grad_returning_the_loss_fails(capsys):
+    out = _failure_report(ch2.ch2_squared_error_logit_grad, lambda s, y: 0.5 * (sigmoid(s) - y) ** 2,
+                          capsys)
+    assert "4 of 6" not in out and "[FAIL] agrees with central differences" in out
+
+
+@pytest.mark.parametrize("mistake, failing", [
+    ({"mask": lambda A: 1.0}, ["a unit inactive on every example", "at the kink"]),
+    ({"mask": lambda A: A >= 0}, ["at the kink"]),
+    ({"per_example": False}, ["a batch of 7: dW1", "a batch of 7: db2"]),
+    ({"db2_reduce": np.mean}, ["a batch of 7: db2", "agrees with central differences"]),
+    ({"transpose_W1": True}, ["shapes:", "a batch of 7: dW1"]),
+], ids=["no ReLU mask", "mask a >= 0", "no 1/N", "db2 divided by N twice", "dW1 transposed"])
+def test_hidden_layer_typical_mistakes_fail(mistake, failing, capsys):
+    out = _failure_report(ch2.ch2_hidden_layer_grads,
+                          lambda *args: hidden_grads(*args, **mistake), capsys)
+    for description in failing:
+        assert f"[FAIL] {description}" in out, out
+
+
+def test_hidden_layer_through_dl_dp_fails_when_confidently_wrong(capsys):
+    def product_form(s, y):
+        with np.errstate(all="ignore"):
+            p = sigmoid(s)
+            return (-y / p + (1 - y) / (1 - p)) * p * (1 - p)
+    out = _failure_report(ch2.ch2_hidden_layer_grads,
+                          lambda *args: hidden_grads(*args, residual=product_form), capsys)
+    assert "[PASS] a batch of 7: dW1" in out
+    assert "[FAIL] a confidently wrong network" in out and "9 of 10 tests passed" in out
+
+
+def test_hidden_layer_with_a_wrong_return_type_fails(capsys):
+    result = ch2.ch2_hidden_layer_grads(
+        lambda *args: dict(zip(("W1", "b1", "w2", "b2"), good_hidden_grads(*args))))
+    out = capsys.readouterr().out
+    assert not result.ok and not result.not_implemented and result.passed == 0
+    assert "raised:    TypeError: return a tuple (dW1, db1, dw2, db2), not dict" in out
+    assert "Traceback" not in out
 
 
 def test_reports_never_show_reference_code(capsys):

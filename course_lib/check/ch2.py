@@ -13,14 +13,14 @@ import math
 import numpy as np
 
 from ..autodiff import Value
-from ..backprop import sigmoid_unit_forward_backward
+from ..backprop import mlp_loss_and_grads, sigmoid_unit_forward_backward
 from ..functional import sigmoid, sigmoid_grad, softplus
 from ..gradcheck import max_relative_error, numerical_gradient
 from ._core import Check
 from .registry import Exercise
 
-__all__ = ["chain_rule_by_hand", "sigmoid_unit_backward", "value_softplus", "gradient_check",
-           "EXERCISES"]
+__all__ = ["chain_rule_by_hand", "ch2_squared_error_logit_grad", "sigmoid_unit_backward",
+           "value_softplus", "ch2_hidden_layer_grads", "gradient_check", "EXERCISES"]
 
 
 # ------------------------------------------------------------------------------ chain rule by hand
@@ -73,6 +73,70 @@ def chain_rule_by_hand(student_fn):
     numeric = float(numerical_gradient(lambda v: _chain_reference(x, float(v), b, y)["loss"], w))
     c.close("dL_dw agrees with a central difference of the loss", lambda: float(answer(x, w, b, y)["dL_dw"]),
             numeric, rtol=1e-7, inputs="x = 2.0, w = -0.4, b = 0.25, y = 0.0", hint=hints["dL_dw"])
+    return c.done()
+
+
+# ------------------------------------------------------------------------------ squared error at the logit
+
+def _se_logit_grad_reference(s, y) -> np.ndarray:
+    """∂/∂s ½(σ(s) − y)² = (σ(s) − y)·σ'(s), with σ(s) − y as (1 − y)σ(s) − yσ(−s) and the stable
+    σ'(s), so that both factors keep their relative accuracy however large |s| is."""
+    s, y = np.asarray(s, dtype=float), np.asarray(y, dtype=float)
+    return ((1.0 - y) * sigmoid(s) - y * sigmoid(-s)) * sigmoid_grad(s)
+
+
+def ch2_squared_error_logit_grad(student_fn):
+    """Check ``squared_error_logit_grad(s, y)``: ∂/∂s of ½(σ(s) − y)², elementwise for arrays."""
+    c = Check("ex-ch2-se-logit-grad", "the squared-error gradient at the logit")
+    hint = ("Chain rule: ∂/∂p ½(p − y)² = p − y, times ∂p/∂s = σ'(s); so (σ(s) − y)·σ'(s), "
+            "one factor more than cross-entropy's σ(s) − y.")
+
+    def grad(s, y):
+        return student_fn(np.array(s, dtype=float), np.array(y, dtype=float))
+
+    s0 = np.array([-3.0, -0.5, 0.0, 0.2, 1.5, 4.0])
+    y0 = np.array([1.0, 0.0, 1.0, 0.7, 0.3, 0.0])
+    shown = "s = [-3, -0.5, 0, 0.2, 1.5, 4], y = [1, 0, 1, 0.7, 0.3, 0] (arrays of shape (6,))"
+    c.close("moderate logits, hard and soft labels (elementwise, shape (6,))", lambda: grad(s0, y0),
+            _se_logit_grad_reference(s0, y0), rtol=1e-9, atol=1e-15, inputs=shown, hint=hint)
+
+    def squared_error(s, y):
+        return 0.5 * float((sigmoid(s) - y) ** 2)
+
+    points = ((-10.0, 1.0), (-2.0, 1.0), (0.2, 0.7), (1.0, 0.0), (6.0, 0.0))
+    c.that("agrees with central differences of ½(σ(s) − y)²",
+           lambda: np.array([float(np.ravel(grad([s], [y]))[0]) for s, y in points]),
+           lambda got: max_relative_error(got, np.array([float(numerical_gradient(
+               lambda v, y=y: squared_error(float(v), y), s)) for s, y in points])) < 1e-6,
+           expected="relative error < 1e-6 against central differences at every point",
+           inputs="(s, y) = " + ", ".join(f"({s:g}, {y:g})" for s, y in points), hint=hint)
+
+    s_grid = np.linspace(-40.0, 40.0, 161)
+    c.that("never more than a quarter of cross-entropy's |σ(s) − y| (y = 1, s from −40 to 40)",
+           lambda: grad(s_grid, np.ones_like(s_grid)),
+           lambda got: np.shape(got) == s_grid.shape and bool(np.all(
+               np.abs(got) <= 0.25 * sigmoid(-s_grid) * (1 + 1e-12)))   # |σ(s) − 1| = σ(−s)
+           and bool(np.all(np.asarray(got) <= 0)),
+           expected="an array of shape (161,), ≤ 0 everywhere (y = 1 pulls s up), with "
+                    "|g| ≤ ¼·|σ(s) − 1|",
+           inputs="s = 161 points from -40 to 40, y = 1", hint=hint + " Check the sign too.")
+    c.close("confidently wrong, y = 1 and s = −40: tiny, not zero", lambda: grad(-40.0, 1.0),
+            _se_logit_grad_reference(-40.0, 1.0), rtol=1e-9, atol=0.0, inputs="s = -40.0, y = 1.0",
+            hint=hint)
+    c.close("confidently wrong, y = 0 and s = 40: tiny, not zero", lambda: grad(40.0, 0.0),
+            _se_logit_grad_reference(40.0, 0.0), rtol=1e-9, atol=0.0, inputs="s = 40.0, y = 0.0",
+            hint="σ(40) rounds to exactly 1 in float64, so 1 − σ(40) is 0; σ'(s) = σ(s)·σ(−s), or "
+                 "course_lib.functional.sigmoid_grad, keeps it.")
+    s_sym = np.array([-40.0, -12.0, -1.0, 0.5, 3.0, 25.0, 40.0])
+    y_sym = np.array([1.0, 0.0, 0.7, 0.2, 1.0, 0.0, 0.0])
+    c.that("symmetry: g(−s, 1 − y) = −g(s, y) (swapping the classes flips the sign)",
+           lambda: (grad(s_sym, y_sym), grad(-s_sym, 1.0 - y_sym)),
+           lambda got: np.shape(got[0]) == s_sym.shape
+           and max_relative_error(np.asarray(got[1]), -np.asarray(got[0])) < 1e-9,
+           expected="g(−s, 1 − y) equal to −g(s, y) to a relative 1e-9 at every point",
+           inputs="s = [-40, -12, -1, 0.5, 3, 25, 40], y = [1, 0, 0.7, 0.2, 1, 0, 0]",
+           hint="Both factors must keep their accuracy on either side of 0; 1 − σ(s) does not "
+                "once σ(s) rounds to 1.")
     return c.done()
 
 
@@ -166,6 +230,104 @@ def value_softplus(student_fn):
     return c.done()
 
 
+# ------------------------------------------------------------------------------ a hidden layer
+
+def _hidden_reference(X, y, W1, b1, w2, b2):
+    loss, g = mlp_loss_and_grads(X, y, {"W1": W1, "b1": b1, "w2": w2, "b2": b2})
+    return loss, (g["W1"], g["b1"], g["w2"], g["b2"])
+
+
+def _hidden_batch(seed: int, n: int, d: int, m: int):
+    """A batch and parameters with every pre-activation at least 0.05 away from ReLU's kink."""
+    rng = np.random.default_rng(seed)
+    while True:
+        X = rng.normal(size=(n, d))
+        W1, b1 = rng.normal(size=(m, d)), rng.normal(scale=0.5, size=m)
+        if np.min(np.abs(X @ W1.T + b1)) > 0.05:
+            break
+    y = (rng.uniform(size=n) < 0.5).astype(float)
+    return X, y, W1, b1, rng.normal(size=m), 0.3
+
+
+def ch2_hidden_layer_grads(student_fn):
+    """Check ``hidden_layer_grads(X, y, W1, b1, w2, b2)`` -> (dW1, db1, dw2, db2) of the mean BCE
+    of the one-hidden-layer ReLU network."""
+    c = Check("ex-ch2-hidden-layer", "backpropagation through a hidden ReLU layer")
+    names = ("dW1", "db1", "dw2", "db2")
+    hint = ("Backwards: ds = (p − y)/N, dw2 = Hᵀds, db2 = Σ ds, dH = ds w2ᵀ, dA = dH ⊙ 1[A > 0], "
+            "dW1 = dAᵀX, db1 = the column sums of dA.")
+
+    def grads(X, y, W1, b1, w2, b2):
+        out = student_fn(np.array(X, dtype=float), np.array(y, dtype=float), np.array(W1, dtype=float),
+                         np.array(b1, dtype=float), np.array(w2, dtype=float), float(b2))
+        if not isinstance(out, tuple) or len(out) != 4:
+            raise TypeError(f"return a tuple (dW1, db1, dw2, db2), not {type(out).__name__}"
+                            + (f" of length {len(out)}" if isinstance(out, tuple) else ""))
+        return out
+
+    batch = _hidden_batch(5, n=7, d=3, m=4)
+    shown = "X of shape (7, 3), m = 4 hidden units, y of shape (7,) (seed 5)"
+    c.that("shapes: dW1 (m, d), db1 (m,), dw2 (m,), db2 a number", lambda: grads(*batch),
+           lambda got: [np.shape(g) for g in got] == [(4, 3), (4,), (4,), ()],
+           expected="shapes [(4, 3), (4,), (4,), ()]", inputs=shown,
+           hint="Every gradient has the shape of its parameter; dW1 = dAᵀX, not XᵀdA.")
+    _, ref = _hidden_reference(*batch)
+    extra = {"dW1": "", "db1": "", "dw2": "", "db2": " Did you divide by N (once)?"}
+    for k, name in enumerate(names):
+        c.close(f"a batch of 7: {name}", lambda k=k: grads(*batch)[k], ref[k], rtol=1e-9,
+                inputs=shown, hint=hint + extra[name])
+
+    one = _hidden_batch(11, n=1, d=2, m=3)
+    _, ref_one = _hidden_reference(*one)
+    c.close("a single example (N = 1): all four gradients, flattened",
+            lambda: np.concatenate([np.ravel(g) for g in grads(*one)]),
+            np.concatenate([np.ravel(g) for g in ref_one]), rtol=1e-9,
+            inputs="X of shape (1, 2), m = 3 (seed 11)", hint=hint)
+
+    fd = _hidden_batch(8, n=6, d=2, m=5)
+    X, y, W1, b1, w2, b2 = fd
+
+    def loss(W1_=W1, b1_=b1, w2_=w2, b2_=b2):
+        return _hidden_reference(X, y, W1_, b1_, w2_, b2_)[0]
+
+    numeric = (numerical_gradient(lambda v: loss(W1_=v), W1), numerical_gradient(lambda v: loss(b1_=v), b1),
+               numerical_gradient(lambda v: loss(w2_=v), w2), numerical_gradient(lambda v: loss(b2_=v), b2))
+    c.that("agrees with central differences of the mean BCE (no pre-activation near 0)",
+           lambda: grads(*fd),
+           lambda got: max(float(max_relative_error(g, n)) for g, n in zip(got, numeric)) < 1e-6,
+           expected="relative error < 1e-6 for every entry of all four gradients",
+           inputs="X of shape (6, 2), m = 5 (seed 8), every |a| > 0.05", hint=hint)
+
+    X, y, W1, b1, w2, b2 = batch
+    dead_b1 = b1.copy()
+    dead_b1[1] = -100.0                       # unit 1 is inactive on every example
+    c.that("a unit inactive on every example (a < 0) gets no gradient in W1, b1 and w2",
+           lambda: grads(X, y, W1, dead_b1, w2, b2),
+           lambda got: np.all(np.asarray(got[0])[1] == 0) and np.asarray(got[1])[1] == 0
+           and np.asarray(got[2])[1] == 0,
+           expected="row 1 of dW1, entry 1 of db1 and of dw2 exactly 0",
+           inputs=shown + ", with b1[1] = -100", hint="ReLU passes the gradient only where a > 0.")
+    flat_W1, flat_b1 = W1.copy(), b1.copy()
+    flat_W1[2], flat_b1[2] = 0.0, 0.0         # a = 0 exactly for unit 2, on every example
+    _, ref_kink = _hidden_reference(X, y, flat_W1, flat_b1, w2, b2)
+    c.close("at the kink a = 0, ReLU's derivative is taken as 0 (as in PyTorch): db1",
+            lambda: grads(X, y, flat_W1, flat_b1, w2, b2)[1], ref_kink[1], rtol=1e-9,
+            inputs=shown + ", with row 2 of W1 and b1[2] set to 0, so a = 0 for unit 2",
+            hint="The mask is 1[a > 0], strictly.")
+    # Both examples reach s = −900: p is exactly 0, which example 0 (label 1) is very wrong about.
+    wrong = (np.array([[1.0, 2.0], [2.0, 1.0]]), np.array([1.0, 0.0]), np.ones((3, 2)), np.zeros(3),
+             np.full(3, -100.0), 0.0)
+    _, ref_wrong = _hidden_reference(*wrong)
+    c.close("a confidently wrong network (s = −900 for a label 1): all four gradients finite and right",
+            lambda: np.concatenate([np.ravel(g) for g in grads(*wrong)]),
+            np.concatenate([np.ravel(g) for g in ref_wrong]), rtol=1e-9,
+            inputs="X = [[1, 2], [2, 1]], y = [1, 0], W1 = ones((3, 2)), b1 = 0, w2 = [-100, -100, -100], "
+                   "b2 = 0",
+            hint="Use p − y with a stable sigmoid; −y/p + (1 − y)/(1 − p) is not finite when p rounds "
+                 "to 0 or 1.")
+    return c.done()
+
+
 # ------------------------------------------------------------------------------ gradient check
 
 def gradient_check(student_fn):
@@ -225,7 +387,9 @@ def gradient_check(student_fn):
 
 EXERCISES = [
     Exercise("ex-ch2-chain-rule", ("chain_rule_by_hand",), chain_rule_by_hand),
+    Exercise("ex-ch2-se-logit-grad", ("squared_error_logit_grad",), ch2_squared_error_logit_grad),
     Exercise("ex-ch2-unit-backward", ("sigmoid_unit_backward",), sigmoid_unit_backward),
     Exercise("ex-ch2-softplus-op", ("value_softplus",), value_softplus),
+    Exercise("ex-ch2-hidden-layer", ("hidden_layer_grads",), ch2_hidden_layer_grads),
     Exercise("ex-ch2-gradient-check", ("gradient_check",), gradient_check),
 ]
