@@ -12,7 +12,7 @@ from torch import nn
 
 from course_lib import check
 from course_lib.check import ch4
-from course_lib.functional import log_sigmoid, sigmoid
+from course_lib.functional import log_sigmoid, sigmoid, sigmoid_grad, softplus
 
 
 @pytest.fixture(autouse=True)
@@ -21,6 +21,23 @@ def lenient(monkeypatch):
 
 
 # -- correct solutions -------------------------------------------------------------------------
+
+def good_standardise(X_train, X_other, clip=5.0):
+    X_train, X_other = np.asarray(X_train, dtype=float), np.asarray(X_other, dtype=float)
+    std = X_train.std(axis=0)
+    return np.clip((X_other - X_train.mean(axis=0)) / np.where(std > 0, std, 1.0), -clip, clip)
+
+
+def good_initial_loss(mu, tau, pi):
+    return float(pi * softplus(-mu) + (1 - pi) * softplus(mu) + 0.5 * tau**2 * sigmoid_grad(mu))
+
+
+def good_ratio(pos_per_neg):
+    return math.log(pos_per_neg)
+
+
+def good_rate(rate):
+    return math.log(rate) - math.log1p(-rate)
 
 def good_prior(pos, neg):
     return math.log(pos) - math.log(neg)
@@ -50,6 +67,52 @@ def stub(*args):
 
 # -- wrong solutions -------------------------------------------------------------------------
 
+def standardise_own_statistics(X_train, X_other, clip=5.0):  # leakage: X_other fits itself
+    return good_standardise(X_other, X_other, clip)
+
+
+def standardise_pooled(X_train, X_other, clip=5.0):  # leakage: fitted on train and other together
+    return good_standardise(np.vstack([X_train, X_other]), X_other, clip)
+
+
+def standardise_unclipped(X_train, X_other, clip=5.0):
+    return good_standardise(X_train, X_other, clip=np.inf)
+
+
+def standardise_divides_by_zero(X_train, X_other, clip=5.0):  # a constant column becomes nan/inf
+    X_train = np.asarray(X_train, dtype=float)
+    return np.clip((np.asarray(X_other) - X_train.mean(axis=0)) / X_train.std(axis=0), -clip, clip)
+
+
+def standardise_ddof1(X_train, X_other, clip=5.0):
+    X_train = np.asarray(X_train, dtype=float)
+    std = X_train.std(axis=0, ddof=1)
+    return np.clip((np.asarray(X_other) - X_train.mean(axis=0)) / np.where(std > 0, std, 1.0), -clip, clip)
+
+
+def standardise_in_place(X_train, X_other, clip=5.0):
+    std = X_train.std(axis=0)
+    X_other -= X_train.mean(axis=0)
+    X_other /= np.where(std > 0, std, 1.0)
+    return np.clip(X_other, -clip, clip)
+
+
+def initial_loss_without_spread(mu, tau, pi):
+    return good_initial_loss(mu, 0.0, pi)
+
+
+def initial_loss_tau_not_squared(mu, tau, pi):
+    return good_initial_loss(mu, 0.0, pi) + 0.5 * tau * float(sigmoid_grad(mu))
+
+
+def initial_loss_classes_swapped(mu, tau, pi):
+    return good_initial_loss(mu, tau, 1 - pi)
+
+
+def initial_loss_naive(mu, tau, pi):  # log(1 + e^mu) overflows at mu = 1000
+    p = 1 / (1 + np.exp(-mu))
+    return float(-pi * np.log(p) - (1 - pi) * np.log(1 - p) + 0.5 * tau**2 * p * (1 - p))
+
 def naive_loss(b, y):  # the textbook formula: breaks at b = -800
     y = np.asarray(y, dtype=float)
     p = 1 / (1 + np.exp(-b))
@@ -73,12 +136,25 @@ def init_by_attribute(model, pos, neg):
 
 
 CASES = [
+    (ch4.ch4_standardise, good_standardise, [standardise_own_statistics, standardise_pooled,
+                                             standardise_unclipped, standardise_divides_by_zero,
+                                             standardise_ddof1, standardise_in_place]),
+    (ch4.ch4_expected_initial_loss, good_initial_loss, [initial_loss_without_spread, initial_loss_tau_not_squared,
+                                                        initial_loss_classes_swapped, initial_loss_naive]),
     (ch4.prior_bias_from_counts, good_prior, [lambda pos, neg: math.log(neg / pos),
                                              lambda pos, neg: math.log(pos / (pos + neg))]),
     (ch4.bias_only_loss, good_loss, [naive_loss, wrong_sign_grad]),
     (ch4.init_output_bias, good_init, [init_touching_weights, init_by_attribute]),
     (ch4.class_weights, good_weights, [lambda y: (1.0, len(y) / np.sum(y)),
                                        lambda y: good_weights(y)[::-1]]),
+]
+
+# (bias_for_ratio, bias_for_rate) pairs: the check takes two functions
+RATIO_RATE_WRONG = [
+    (good_ratio, lambda r: math.log(r)),  # the rare-class approximation used as the rate's bias
+    (good_rate, good_rate),  # the ratio treated as a rate
+    (good_rate, good_ratio),  # the two swapped
+    (good_ratio, lambda r: math.log((1 - r) / r)),  # the odds upside down
 ]
 
 
@@ -105,11 +181,60 @@ def test_stubs_are_not_implemented_yet(checker, capsys):
     assert "not implemented yet" in out and "Traceback" not in out
 
 
+def test_ratio_and_rate_right_passes_wrong_fail_stubs_wait(capsys):
+    result = ch4.ch4_bias_for_ratio_and_rate(good_ratio, good_rate)
+    out = capsys.readouterr().out
+    assert result.ok and "all 12 tests passed" in out, out
+    for ratio, rate in RATIO_RATE_WRONG:
+        result = ch4.ch4_bias_for_ratio_and_rate(ratio, rate)
+        out = capsys.readouterr().out
+        assert not result.ok and not result.not_implemented and "[FAIL]" in out
+        assert ("expected:" in out and "received:" in out and "hint:" in out) or "raised" in out
+    result = ch4.ch4_bias_for_ratio_and_rate(stub, stub)
+    out = capsys.readouterr().out
+    assert result.not_implemented and result.score == 0.0 and "Traceback" not in out
+    assert "not implemented yet: `stub`" in out
+    # one function written: its tests run and score, the others wait for the stub
+    result = ch4.ch4_bias_for_ratio_and_rate(good_ratio, stub)
+    out = capsys.readouterr().out
+    assert result.not_implemented and 0 < result.passed < result.total and "[FAIL]" not in out
+
+
+def test_leakage_is_caught_by_the_row_by_row_test(capsys):
+    """Fitting on X_other (alone or pooled with X_train) fails the no-leakage test by name."""
+    for wrong in (standardise_own_statistics, standardise_pooled):
+        result = ch4.ch4_standardise(wrong)
+        failed = {o.description for o in result.outcomes if o.status == "failed"}
+        assert "a row's result does not depend on the other rows of X_other (no leakage)" in failed
+    capsys.readouterr()
+    result = ch4.ch4_standardise(standardise_unclipped)  # right statistics, no clipping
+    failed = [o.description for o in result.outcomes if o.status == "failed"]
+    assert failed and all("clip" in d or "Preprocessor" in d for d in failed)
+    result = ch4.ch4_standardise(standardise_in_place)
+    assert [o.description for o in result.outcomes if o.status == "failed"] == [
+        "X_train and X_other are not modified"]
+
+
+def test_initial_loss_overflow_is_the_only_failure_of_the_textbook_formula(capsys):
+    result = ch4.ch4_expected_initial_loss(initial_loss_naive)
+    out = capsys.readouterr().out
+    assert [o.description for o in result.outcomes if o.status == "failed"] == [
+        "finite for μ = 1000 (no overflow)", "finite for μ = -1000 (no overflow)"]
+    assert "softplus" in out
+
+
 def test_failures_name_input_and_tolerance_but_never_the_solution(capsys):
     ch4.bias_only_loss(naive_loss)
     out = capsys.readouterr().out
     assert "input:" in out and "tolerance:" in out and "b = -800.0" in out
     for solution_text in ("np.log(pos) - np.log(neg)", "fill_(", "log_sigmoid(b)", "n / (2"):
+        assert solution_text not in out
+    ch4.ch4_standardise(standardise_unclipped)
+    ch4.ch4_expected_initial_loss(initial_loss_without_spread)
+    ch4.ch4_bias_for_ratio_and_rate(good_ratio, good_ratio)
+    out = capsys.readouterr().out
+    assert "input:" in out and "tolerance:" in out
+    for solution_text in ("X_train.mean(axis=0)", "np.where(std", "sigmoid_grad(mu)", "log1p(-r", "log1p(-rate"):
         assert solution_text not in out
 
 
@@ -130,7 +255,7 @@ def test_strict_mode_raises(monkeypatch, capsys):
 
 def test_registry_and_lookup_by_name():
     labels = [e.label for e in check.exercises_for("ch4")]
-    assert labels == ["ex-ch4-prior-bias", "ex-ch4-bias-only-loss", "ex-ch4-init-output-bias",
-                      "ex-ch4-class-weights"]
+    assert labels == ["ex-ch4-standardise", "ex-ch4-initial-loss", "ex-ch4-prior-bias", "ex-ch4-bias-only-loss",
+                      "ex-ch4-init-output-bias", "ex-ch4-class-weights", "ex-ch4-ratio-or-rate"]
     for exercise in check.exercises_for("ch4_prior_bias"):
-        assert getattr(check, exercise.functions[0]) is exercise.check
+        assert getattr(check, exercise.check.__name__) is exercise.check

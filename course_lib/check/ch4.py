@@ -1,8 +1,9 @@
 """Self-checks for chapter 4, "Initialising the output bias to the class prior".
 
 Each check calls your function on chosen inputs and compares it with the course's reference
-values (computed here, never shown as code): the prior bias, the bias-only loss and its
-gradient, the output-bias initialisation of a torch model, and class weights.
+values (computed here, never shown as code): standardising with training statistics, the
+expected loss of an untrained model, the prior bias, the bias-only loss and its gradient, the
+output-bias initialisation of a torch model, class weights, and the bias for a ratio or a rate.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import numpy as np
 from ._core import Check, CheckResult
 from .registry import Exercise
 
-__all__ = ["prior_bias_from_counts", "bias_only_loss", "init_output_bias", "class_weights", "EXERCISES"]
+__all__ = ["ch4_standardise", "ch4_expected_initial_loss", "prior_bias_from_counts", "bias_only_loss",
+           "init_output_bias", "class_weights", "ch4_bias_for_ratio_and_rate", "EXERCISES"]
 
 FRAUD_POS, FRAUD_NEG = 492, 284_315
 
@@ -28,6 +30,151 @@ def _reference_bias_only(b: float, y: np.ndarray) -> tuple[float, float]:
     softplus = max(b, 0.0) + math.log1p(math.exp(-abs(b)))
     sig = 1.0 / (1.0 + math.exp(-b)) if b >= 0 else math.exp(b) / (1.0 + math.exp(b))
     return softplus - float(np.mean(y)) * b, sig - float(np.mean(y))
+
+
+def _softplus(s: float) -> float:
+    return max(s, 0.0) + math.log1p(math.exp(-abs(s)))
+
+
+def _sigmoid(s: float) -> float:
+    return 1.0 / (1.0 + math.exp(-s)) if s >= 0 else math.exp(s) / (1.0 + math.exp(s))
+
+
+# -- the task and the data: standardising with the training statistics --------------------------
+
+def _reference_standardise(X_train, X_other, clip=5.0) -> np.ndarray:
+    X_train, X_other = np.asarray(X_train, dtype=float), np.asarray(X_other, dtype=float)
+    mean, std = X_train.mean(axis=0), X_train.std(axis=0)
+    return np.clip((X_other - mean) / np.where(std > 0, std, 1.0), -clip, clip)
+
+
+def ch4_standardise(standardise) -> CheckResult:
+    """Check ``standardise(X_train, X_other, clip=5.0)``: X_other standardised with the mean and
+    standard deviation (ddof 0) of X_train, a constant column only centred, clipped to ±clip."""
+    from ..data import FEATURE_NAMES, Preprocessor
+
+    c = Check("ex-ch4-standardise", "standardise with the training statistics only")
+    run = lambda *args, **kw: np.asarray(standardise(*args, **kw), dtype=float)  # noqa: E731
+    stats_hint = ("Take the mean and the standard deviation of each column of X_train (ddof = 0, "
+                  "NumPy's default) and use them for X_other too, whatever X_other is.")
+    X_train = np.array([[0.0, 2.0, 7.0], [2.0, 4.0, 7.0], [4.0, 0.0, 7.0], [6.0, 2.0, 7.0]])
+    train_text = "X_train = [[0, 2, 7], [2, 4, 7], [4, 0, 7], [6, 2, 7]]"
+    X_shifted = np.array([[9.0, 2.0, 7.0], [10.0, 3.0, 7.0], [11.0, 1.0, 7.0]])  # inside ±5: no clipping
+    shifted_text = "X_other = [[9, 2, 7], [10, 3, 7], [11, 1, 7]]"
+
+    c.close("the training rows themselves (standardise(X_train, X_train))",
+            lambda: run(X_train, X_train, clip=5.0), _reference_standardise(X_train, X_train), rtol=1e-9,
+            inputs=f"{train_text}, X_other = X_train, clip = 5.0",
+            hint=stats_hint + " The third column is constant: centre it, and divide by 1 instead of 0.")
+    c.close("other rows use the statistics of X_train, not their own",
+            lambda: run(X_train, X_shifted, clip=5.0), _reference_standardise(X_train, X_shifted), rtol=1e-9,
+            inputs=f"{train_text}, {shifted_text}, clip = 5.0", hint=stats_hint)
+
+    def one_row_at_a_time():
+        whole = run(X_train, X_shifted, clip=5.0)
+        alone = np.vstack([run(X_train, X_shifted[k:k + 1], clip=5.0) for k in range(len(X_shifted))])
+        return np.abs(whole - alone).max()
+
+    c.that("a row's result does not depend on the other rows of X_other (no leakage)", one_row_at_a_time,
+           lambda gap: np.isfinite(gap) and gap <= 1e-12,
+           expected="the same rows whether X_other is passed whole or one row at a time (difference 0)",
+           inputs=f"{train_text}, {shifted_text}, then each row of X_other alone",
+           hint="Nothing computed from X_other may enter the transformation; only X_train is fitted.")
+    X_far = np.array([[100.0, -1.0, 9.0], [-100.0, 2.0, 5.0]])
+    for clip in (5.0, 2.0):
+        c.close(f"values beyond ±clip become ±clip exactly (clip = {clip:g})",
+                lambda clip=clip: run(X_train, X_far, clip=clip), _reference_standardise(X_train, X_far, clip),
+                rtol=1e-9, inputs=f"{train_text}, X_other = [[100, -1, 9], [-100, 2, 5]], clip = {clip:g}",
+                hint="Clip after standardising, to [-clip, clip] (np.clip), using the argument clip.")
+    c.close("the default clip is 5", lambda: run(X_train, X_far), _reference_standardise(X_train, X_far, 5.0),
+            rtol=1e-9, inputs=f"{train_text}, X_other = [[100, -1, 9], [-100, 2, 5]], clip not given",
+            hint="Give clip the default value 5.0 in the def line.")
+
+    def inputs_kept():
+        a, b = X_train.copy(), X_shifted.copy()
+        standardise(a, b, clip=5.0)
+        return bool(np.array_equal(a, X_train) and np.array_equal(b, X_shifted))
+
+    c.that("X_train and X_other are not modified", inputs_kept, lambda same: same is True,
+           expected="True (both arrays unchanged after the call)", inputs=f"{train_text}, {shifted_text}",
+           hint="Compute new arrays (X - mean) / std instead of changing X in place (-=, /=).")
+
+    rng = np.random.default_rng(4)
+    X_raw = rng.standard_t(3, size=(300, len(FEATURE_NAMES)))
+    X_raw[:, 0] = np.sort(rng.uniform(0, 172_792, size=300))  # Time
+    X_raw[:, -1] = rng.lognormal(3.0, 1.5, size=300)  # Amount
+    train, other = np.arange(240), np.arange(240, 300)
+    prepared = np.delete(X_raw, 0, axis=1)  # Time dropped
+    prepared[:, -1] = np.log(prepared[:, -1] + 0.001)
+    expected = Preprocessor(FEATURE_NAMES).fit(X_raw[train]).transform(X_raw[other])
+    c.close("agrees with course_lib.data.Preprocessor on fraud-like data",
+            lambda: run(prepared[train], prepared[other], clip=5.0), expected, rtol=1e-9, atol=1e-9,
+            inputs="300 rows of heavy-tailed fake transactions (Time dropped, Amount logged): "
+                   "rows 0-239 as X_train, rows 240-299 as X_other, clip = 5.0",
+            hint="Preprocessor standardises each column with the training mean and std (ddof 0), "
+                 "then clips to [-5, 5]. " + stats_hint)
+    return c.done()
+
+
+# -- the untrained model: the expected initial loss ---------------------------------------------
+
+def _reference_initial_loss(mu: float, tau: float, pi: float) -> float:
+    sig = _sigmoid(mu)
+    return pi * _softplus(-mu) + (1 - pi) * _softplus(mu) + 0.5 * tau**2 * sig * (1 - sig)
+
+
+def ch4_expected_initial_loss(expected_initial_loss) -> CheckResult:
+    """Check ``expected_initial_loss(mu, tau, pi)`` = π·softplus(−μ) + (1 − π)·softplus(μ)
+    + τ²·σ(μ)(1 − σ(μ))/2."""
+    c = Check("ex-ch4-initial-loss", "the expected loss of an untrained model")
+    f = lambda mu, tau, pi: float(expected_initial_loss(mu, tau, pi))  # noqa: E731
+    pi_fraud = FRAUD_POS / (FRAUD_POS + FRAUD_NEG)
+    entropy = -pi_fraud * math.log(pi_fraud) - (1 - pi_fraud) * math.log(1 - pi_fraud)
+    base_hint = ("With every logit equal to μ the loss is π·(−log σ(μ)) + (1 − π)·(−log(1 − σ(μ))) "
+                 "= π·softplus(−μ) + (1 − π)·softplus(μ).")
+    for pi in (0.5, pi_fraud, 0.9):
+        c.close(f"μ = 0, τ = 0: the loss is ln 2 whatever the base rate (π = {pi:.6g})",
+                lambda pi=pi: f(0.0, 0.0, pi), math.log(2), rtol=1e-12,
+                inputs=f"mu = 0.0, tau = 0.0, pi = {pi!r}", hint=base_hint)
+    c.close("μ = logit(π), τ = 0: the loss is H(π), the entropy of the base rate",
+            lambda: f(math.log(FRAUD_POS / FRAUD_NEG), 0.0, pi_fraud), entropy, rtol=1e-9,
+            inputs="mu = log(492/284315), tau = 0.0, pi = 492/284807", hint=base_hint)
+    spread_hint = ("Expand softplus(s) and softplus(−s) to second order around μ: both have second "
+                   "derivative σ(μ)(1 − σ(μ)), and E[(s − μ)²] = τ² while E[s − μ] = 0.")
+    for mu, tau, pi in ((-0.2, 0.17, 0.0017), (1.5, 0.5, 0.3), (-3.0, 1.0, 0.05)):
+        c.close(f"with spread: μ = {mu}, τ = {tau}, π = {pi}", lambda mu=mu, tau=tau, pi=pi: f(mu, tau, pi),
+                _reference_initial_loss(mu, tau, pi), rtol=1e-9,
+                inputs=f"mu = {mu}, tau = {tau}, pi = {pi}", hint=spread_hint)
+
+    def slope_and_difference(mu, pi, h=1e-6):
+        return np.array([_sigmoid(mu) - pi, (f(mu + h, 0.0, pi) - f(mu - h, 0.0, pi)) / (2 * h)])
+
+    c.that("its slope in μ (τ = 0, central differences of your function) is σ(μ) − π",
+           lambda: slope_and_difference(-1.0, 0.2),
+           lambda pair: abs(pair[0] - pair[1]) <= 1e-7,
+           expected="[σ(μ) − π, (f(μ + h) − f(μ − h)) / 2h] equal within 1e-7",
+           inputs="mu = -1.0, tau = 0.0, pi = 0.2, h = 1e-6", hint=base_hint)
+
+    nodes, weights = np.polynomial.hermite_e.hermegauss(60)
+
+    def exact_expectation(mu, tau, pi):
+        s = mu + tau * nodes
+        sp = np.maximum(s, 0) + np.log1p(np.exp(-np.abs(s)))
+        sp_neg = sp - s
+        return float(np.sum(weights * (pi * sp_neg + (1 - pi) * sp)) / np.sqrt(2 * np.pi))
+
+    c.close("close to the exact mean over normally distributed logits when τ is small",
+            lambda: f(0.4, 0.1, 0.1), exact_expectation(0.4, 0.1, 0.1), rtol=0.0, atol=1e-5,
+            inputs="mu = 0.4, tau = 0.1, pi = 0.1 (exact value by Gauss–Hermite quadrature)",
+            hint=spread_hint)
+    for mu, pi in ((1000.0, 0.25), (-1000.0, 0.25)):
+        want = (1 - pi) * mu if mu > 0 else pi * -mu
+        c.close(f"finite for μ = {mu:g} (no overflow)", lambda mu=mu, pi=pi: f(mu, 1.0, pi), want, rtol=1e-12,
+                inputs=f"mu = {mu}, tau = 1.0, pi = {pi}",
+                hint="e^{1000} overflows: use a stable softplus (max(s, 0) + log1p(e^{−|s|}), or "
+                     "course_lib.functional.softplus) and a stable σ(μ)(1 − σ(μ)) (course_lib.functional"
+                     ".sigmoid_grad).")
+    return c.done()
 
 
 def prior_bias_from_counts(prior_bias_from_counts) -> CheckResult:
@@ -167,9 +314,54 @@ def class_weights(class_weights) -> CheckResult:
     return c.done()
 
 
+# -- the same idea elsewhere: a ratio is not a rate ---------------------------------------------
+
+def ch4_bias_for_ratio_and_rate(bias_for_ratio, bias_for_rate) -> CheckResult:
+    """Check ``bias_for_ratio(pos_per_neg)`` = log(pos_per_neg) and ``bias_for_rate(rate)`` =
+    logit(rate)."""
+    from ..init import prior_bias
+
+    c = Check("ex-ch4-ratio-or-rate", "the bias for a class ratio and for a target rate")
+    ratio_hint = ("pos_per_neg is the odds pos/neg: the prior bias is the log of the odds "
+                  "(σ(b) = pos/(pos + neg)).")
+    rate_hint = "σ(b) must equal the rate r: solve 1/(1 + e^{−b}) = r for b (the log-odds of r)."
+    ratio = lambda x: float(bias_for_ratio(x))  # noqa: E731
+    rate = lambda x: float(bias_for_rate(x))  # noqa: E731
+
+    c.close("RetinaNet: rate 0.01", lambda: rate(0.01), -math.log(99.0), rtol=1e-9,
+            inputs="bias_for_rate(0.01)", hint=rate_hint)
+    c.close("a 1:10 ratio", lambda: ratio(0.1), math.log(0.1), rtol=1e-9, inputs="bias_for_ratio(0.1)",
+            hint=ratio_hint)
+    c.close("a rate of 0.1 (one in ten, a 1:9 ratio)", lambda: rate(0.1), math.log(1 / 9), rtol=1e-9,
+            inputs="bias_for_rate(0.1)", hint=rate_hint)
+    c.close("the fraud counts: agrees with course_lib.init.prior_bias(492, 284315)",
+            lambda: ratio(FRAUD_POS / FRAUD_NEG), float(prior_bias(FRAUD_POS, FRAUD_NEG)), rtol=1e-9,
+            inputs="bias_for_ratio(492 / 284315)", hint=ratio_hint)
+    for r in (1e-6, FRAUD_POS / (FRAUD_POS + FRAUD_NEG), 0.3, 0.5, 0.9):
+        c.that(f"σ(bias_for_rate(r)) = r for r = {r:.6g}", lambda r=r: rate(r),
+               lambda b, r=r: abs(_sigmoid(b) - r) <= 1e-12 * min(r, 1 - r),
+               expected=f"a b with σ(b) = {r!r}", inputs=f"bias_for_rate({r!r})", hint=rate_hint)
+    c.that("σ(bias_for_ratio(0.1)) = 1/11 (one positive for ten negatives)", lambda: ratio(0.1),
+           lambda b: abs(_sigmoid(b) - 1 / 11) <= 1e-13, expected=f"a b with σ(b) = 1/11 = {1 / 11!r}",
+           inputs="bias_for_ratio(0.1)", hint=ratio_hint)
+
+    def both(r):
+        return np.array([ratio(r / (1 - r)), rate(r)])
+
+    for r in (0.02, 0.75):
+        c.that(f"a rate r and its ratio r/(1 − r) give the same bias (r = {r})", lambda r=r: both(r),
+               lambda pair: abs(pair[0] - pair[1]) <= 1e-12 * max(1.0, abs(pair[1])),
+               expected="[bias_for_ratio(r / (1 − r)), bias_for_rate(r)] equal",
+               inputs=f"r = {r}", hint="A rate r means r positives for 1 − r negatives.")
+    return c.done()
+
+
 EXERCISES = [
+    Exercise("ex-ch4-standardise", ("standardise",), ch4_standardise),
+    Exercise("ex-ch4-initial-loss", ("expected_initial_loss",), ch4_expected_initial_loss),
     Exercise("ex-ch4-prior-bias", ("prior_bias_from_counts",), prior_bias_from_counts),
     Exercise("ex-ch4-bias-only-loss", ("bias_only_loss",), bias_only_loss),
     Exercise("ex-ch4-init-output-bias", ("init_output_bias",), init_output_bias),
     Exercise("ex-ch4-class-weights", ("class_weights",), class_weights),
+    Exercise("ex-ch4-ratio-or-rate", ("bias_for_ratio", "bias_for_rate"), ch4_bias_for_ratio_and_rate),
 ]
