@@ -105,6 +105,16 @@ def _closing(fence: str):
     return re.compile(r"^ {0,3}" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}[ \t]*$")
 
 
+def _closing_line(lines: list[str], opening: int, fence: str) -> int:
+    """The index of the line that closes the fence opened at ``lines[opening]``, or
+    ``len(lines)`` when it is never closed (it then runs to the end of the text)."""
+    close = _closing(fence)
+    j = opening + 1
+    while j < len(lines) and not close.match(lines[j]):
+        j += 1
+    return j
+
+
 def _fence_open(line: str, pattern: re.Pattern) -> re.Match | None:
     m = pattern.match(line)
     if m and m["fence"][0] == "`" and "`" in line[m.end("fence"):]:
@@ -125,10 +135,7 @@ def split_blocks(text: str) -> list[tuple[str, object]]:
         line = lines[i]
         m = _fence_open(line, _DIRECTIVE_OPEN)
         if m:
-            close = _closing(m["fence"])
-            j = i + 1
-            while j < len(lines) and not close.match(lines[j]):
-                j += 1
+            j = _closing_line(lines, i, m["fence"])
             inner = lines[i + 1:j]
             options: dict[str, str] = {}
             k = 0
@@ -147,10 +154,7 @@ def split_blocks(text: str) -> list[tuple[str, object]]:
             continue
         m = _fence_open(line, _CODE_OPEN)
         if m:
-            close = _closing(m["fence"])
-            j = i + 1
-            while j < len(lines) and not close.match(lines[j]):
-                j += 1
+            j = _closing_line(lines, i, m["fence"])
             blocks.append(("code", lines[i:j + 1]))
             i = j + 1
             continue
