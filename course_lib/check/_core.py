@@ -30,6 +30,7 @@ Rules the machinery enforces:
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import sysconfig
@@ -294,9 +295,24 @@ def _library_folders() -> tuple[str, ...]:
                  {here, paths["stdlib"], paths["platstdlib"], paths["purelib"], paths["platlib"]})
 
 
+def probed(student_fn: Callable, probe: Callable) -> Callable:
+    """``student_fn`` called through a probe of :mod:`course_lib.check.probes`: in-process
+    ``partial(probe, student_fn)``; for a grader's remote function, the same probe run by name in
+    the student's kernel (see that module)."""
+    from course_lib.grading.remote import RemoteFunction
+
+    if isinstance(student_fn, RemoteFunction):
+        return student_fn.via_probe(probe.__name__)
+    return functools.partial(probe, student_fn)
+
+
 def _raiser(exc: BaseException) -> str:
     """The name of the function that raised ``exc``: the innermost frame of code outside
-    course_lib, the standard library and installed packages (the student's stub), or ""."""
+    course_lib, the standard library and installed packages (the student's stub), or "".
+    An exception replayed by the grader's proxy carries that name from the kernel."""
+    remote = getattr(exc, "course_function", None)
+    if isinstance(remote, str):
+        return remote
     skip = _library_folders()
     name, tb = "", exc.__traceback__
     while tb is not None:

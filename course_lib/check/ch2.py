@@ -12,11 +12,11 @@ import math
 
 import numpy as np
 
-from ..autodiff import Value
 from ..backprop import mlp_loss_and_grads, sigmoid_unit_forward_backward
 from ..functional import sigmoid, sigmoid_grad, softplus
 from ..gradcheck import max_relative_error, numerical_gradient
-from ._core import Check
+from . import probes
+from ._core import Check, probed
 from .registry import Exercise
 
 __all__ = ["chain_rule_by_hand", "ch2_squared_error_logit_grad", "sigmoid_unit_backward",
@@ -198,13 +198,10 @@ def value_softplus(student_fn):
     hint = ("The new node holds softplus(x) for x = v.data, has v as its only parent, and that "
             "parent's local derivative is d softplus(x)/dx, evaluated at x.")
 
+    on_value = probed(student_fn, probes.value_op)  # (out.data, v.grad) after out.backward()
+
     def forward_backward(x):
-        v = Value(x)
-        out = student_fn(v)
-        if not isinstance(out, Value):
-            raise TypeError(f"return a Value, not {type(out).__name__}")
-        out.backward()
-        return out.data, v.grad
+        return on_value(x)
 
     c.close("value at x = 0 is log 2", lambda: forward_backward(0.0)[0], math.log(2.0),
             rtol=1e-12, inputs="x = 0.0", hint="softplus(x) = log(1 + e^x).")
@@ -212,13 +209,8 @@ def value_softplus(student_fn):
         c.close(f"gradient at x = {x} (the exact derivative)", lambda x=x: forward_backward(x)[1],
                 float(sigmoid(x)), rtol=1e-12, inputs=f"x = {x}", hint=hint)
 
-    def inside_a_graph():
-        x = Value(1.5)
-        out = student_fn(x * x) * 2.0   # d/dx [2 softplus(x²)] = 4x σ(x²)
-        out.backward()
-        return x.grad
-
-    c.close("works inside a bigger graph: d/dx 2·softplus(x²) at x = 1.5", inside_a_graph,
+    in_graph = probed(student_fn, probes.value_op_in_graph)  # d/dx [2 softplus(x²)] = 4x σ(x²)
+    c.close("works inside a bigger graph: d/dx 2·softplus(x²) at x = 1.5", lambda: in_graph(1.5),
             4 * 1.5 * float(sigmoid(2.25)), rtol=1e-12, inputs="x = 1.5",
             hint="The new node's parent must be the Value you were given, so that backward reaches it.")
     c.close("no overflow: softplus(800) = 800 with gradient 1", lambda: forward_backward(800.0),
@@ -337,47 +329,36 @@ def gradient_check(student_fn):
     hint = ("Estimate each ∂f/∂xᵢ by (f(x + h eᵢ) − f(x − h eᵢ)) / (2h) with h ≈ 1e-5, then return "
             "max |a − n| / max(|a|, |n|) over the entries.")
 
-    def f(x):
-        return float(np.sum(np.sin(x) * x ** 2))
-
-    def grad_f(x):
-        return np.cos(x) * x ** 2 + 2 * x * np.sin(x)
-
+    # The functions f and grad_f are built in the student's process by a probe, named here
+    # (course_lib.check.probes.GRADIENT_CHECK_FUNCTIONS): sin_x2 is f(x) = Σ sin(xᵢ)·xᵢ².
+    run = probed(student_fn, probes.gradient_check_named)
     x0 = np.array([0.3, -1.2, 2.0, 0.9])
     shown = "f(x) = Σ sin(xᵢ)·xᵢ², x = [0.3, -1.2, 2.0, 0.9]"
-    c.that("a correct gradient: relative error below 1e-7", lambda: student_fn(f, grad_f, x0.copy()),
+    c.that("a correct gradient: relative error below 1e-7", lambda: run("sin_x2", "sin_x2_grad", x0.copy()),
            lambda got: 0 <= float(got) < 1e-7, expected="a number in [0, 1e-7)", inputs=shown, hint=hint)
     c.that("a wrong gradient (cos(x)·x² only): relative error above 1e-2",
-           lambda: student_fn(f, lambda x: np.cos(x) * x ** 2, x0.copy()),
+           lambda: run("sin_x2", "sin_x2_grad_missing_term", x0.copy()),
            lambda got: float(got) > 1e-2, expected="a number > 1e-2", inputs=shown, hint=hint)
     c.close("a gradient 10 % too large: relative error 0.1/1.1 at every entry (scale-free)",
-            lambda: student_fn(f, lambda x: 1.1 * grad_f(x), x0.copy()), 0.1 / 1.1, rtol=1e-4,
+            lambda: run("sin_x2", "sin_x2_grad_10pc_large", x0.copy()), 0.1 / 1.1, rtol=1e-4,
             inputs=shown + ", grad_f returning 1.1 × the true gradient",
             hint="Divide |a − n| by max(|a|, |n|), not by |n| or by |a| + |n|.")
     big = x0 * 1e3
-
-    def f_scaled(x):
-        return 1e-6 * float(np.sum(x ** 2))
-
-    def tiny_grad_one_entry_off(x):  # right except entry 2 (not the first, not the last): 10 % too large
-        g = 2e-6 * x / 1e6
-        g[2] *= 1.1
-        return g
-
-    # The one wrong entry also catches an answer that reports the first entry's error, or the mean.
-    c.close("tiny gradients are judged on their own scale", lambda: student_fn(
-        lambda x: f_scaled(x / 1e3), tiny_grad_one_entry_off, big.copy()), 0.1 / 1.1, rtol=1e-4,
+    # The one wrong entry (entry 2, 10 % too large) also catches an answer that reports the first
+    # entry's error, or the mean.
+    c.close("tiny gradients are judged on their own scale",
+            lambda: run("tiny", "tiny_grad_one_entry_off", big.copy()), 0.1 / 1.1, rtol=1e-4,
             inputs="f(x) = 1e-12·Σxᵢ², x of size ~1e3, a gradient right except in entry 2, "
                    "which is 10 % too large",
             hint="A relative error does not depend on how large the gradient is; report the largest "
                  "error over all entries, not the first entry's or the mean.")
     c.close("both gradients exactly 0 count as agreement (no 0/0)",
-            lambda: student_fn(lambda x: 5.0, lambda x: np.zeros_like(x), x0.copy()), 0.0, atol=1e-12,
+            lambda: run("constant_5", "zeros", x0.copy()), 0.0, atol=1e-12,
             inputs="f(x) = 5 (constant), grad_f(x) = 0", hint="Where both are 0, the error is 0.")
 
     def leaves_x_alone():
         x = x0.copy()
-        student_fn(f, grad_f, x)
+        run("sin_x2", "sin_x2_grad", x)
         return x
 
     c.close("x is left unchanged", leaves_x_alone, x0, rtol=0, atol=0, inputs=shown,

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from ._core import Check, CheckResult
+from ._core import Check, CheckResult, probed
 from .registry import Exercise
 
 __all__ = ["ch4_standardise", "ch4_expected_initial_loss", "prior_bias_from_counts", "bias_only_loss",
@@ -118,16 +118,18 @@ def ch4_standardise(standardise) -> CheckResult:
 
 # -- the untrained model: the expected initial loss ---------------------------------------------
 
-def _reference_initial_loss(mu: float, tau: float, pi: float) -> float:
+def _reference_initial_loss(mu: float, tau: float, pi: float, delta: float = 0.0) -> float:
     sig = _sigmoid(mu)
-    return pi * _softplus(-mu) + (1 - pi) * _softplus(mu) + 0.5 * tau**2 * sig * (1 - sig)
+    return (pi * _softplus(-mu) + (1 - pi) * _softplus(mu) + 0.5 * tau**2 * sig * (1 - sig)
+            - pi * (1 - pi) * delta)
 
 
 def ch4_expected_initial_loss(expected_initial_loss) -> CheckResult:
-    """Check ``expected_initial_loss(mu, tau, pi)`` = π·softplus(−μ) + (1 − π)·softplus(μ)
-    + τ²·σ(μ)(1 − σ(μ))/2."""
-    c = Check("ex-ch4-initial-loss", "the expected loss of an untrained model")
-    f = lambda mu, tau, pi: float(expected_initial_loss(mu, tau, pi))  # noqa: E731
+    """Check ``expected_initial_loss(mu, tau, pi, delta)`` = π·softplus(−μ) + (1 − π)·softplus(μ)
+    + τ²·σ(μ)(1 − σ(μ))/2 − π(1 − π)·Δ, where Δ is the mean logit of the positives minus that of
+    the negatives."""
+    c = Check("ex-ch4-initial-loss", "the initial loss of an untrained model")
+    f = lambda mu, tau, pi, delta=0.0: float(expected_initial_loss(mu, tau, pi, delta))  # noqa: E731
     pi_fraud = FRAUD_POS / (FRAUD_POS + FRAUD_NEG)
     entropy = -pi_fraud * math.log(pi_fraud) - (1 - pi_fraud) * math.log(1 - pi_fraud)
     base_hint = ("With every logit equal to μ the loss is π·(−log σ(μ)) + (1 − π)·(−log(1 − σ(μ))) "
@@ -135,16 +137,31 @@ def ch4_expected_initial_loss(expected_initial_loss) -> CheckResult:
     for pi in (0.5, pi_fraud, 0.9):
         c.close(f"μ = 0, τ = 0: the loss is ln 2 whatever the base rate (π = {pi:.6g})",
                 lambda pi=pi: f(0.0, 0.0, pi), math.log(2), rtol=1e-12,
-                inputs=f"mu = 0.0, tau = 0.0, pi = {pi!r}", hint=base_hint)
+                inputs=f"mu = 0.0, tau = 0.0, pi = {pi!r}, delta = 0.0", hint=base_hint)
     c.close("μ = logit(π), τ = 0: the loss is H(π), the entropy of the base rate",
             lambda: f(math.log(FRAUD_POS / FRAUD_NEG), 0.0, pi_fraud), entropy, rtol=1e-9,
-            inputs="mu = log(492/284315), tau = 0.0, pi = 492/284807", hint=base_hint)
+            inputs="mu = log(492/284315), tau = 0.0, pi = 492/284807, delta = 0.0", hint=base_hint)
     spread_hint = ("Expand softplus(s) and softplus(−s) to second order around μ: both have second "
                    "derivative σ(μ)(1 − σ(μ)), and E[(s − μ)²] = τ² while E[s − μ] = 0.")
     for mu, tau, pi in ((-0.2, 0.17, 0.0017), (1.5, 0.5, 0.3), (-3.0, 1.0, 0.05)):
         c.close(f"with spread: μ = {mu}, τ = {tau}, π = {pi}", lambda mu=mu, tau=tau, pi=pi: f(mu, tau, pi),
                 _reference_initial_loss(mu, tau, pi), rtol=1e-9,
-                inputs=f"mu = {mu}, tau = {tau}, pi = {pi}", hint=spread_hint)
+                inputs=f"mu = {mu}, tau = {tau}, pi = {pi}, delta = 0.0", hint=spread_hint)
+    label_hint = ("The loss of one example is g(s) − (y − π)·s with g(s) = π·softplus(−s) + "
+                  "(1 − π)·softplus(s); averaged, (1/N)Σ(yᵢ − π)sᵢ = π(1 − π)Δ.")
+    for mu, tau, pi, delta in ((-0.2, 0.17, 0.0017, -0.1), (-6.3, 0.18, 0.0017, 0.19), (1.5, 0.5, 0.3, 0.4)):
+        c.close(f"logits correlated with the labels: μ = {mu}, τ = {tau}, π = {pi}, Δ = {delta}",
+                lambda mu=mu, tau=tau, pi=pi, delta=delta: f(mu, tau, pi, delta),
+                _reference_initial_loss(mu, tau, pi, delta), rtol=1e-9,
+                inputs=f"mu = {mu}, tau = {tau}, pi = {pi}, delta = {delta}", hint=label_hint)
+
+    def delta_slope(pi, h=1e-3):
+        return np.array([-pi * (1 - pi), (f(-1.0, 0.3, pi, h) - f(-1.0, 0.3, pi, -h)) / (2 * h)])
+
+    c.that("its slope in Δ (central differences of your function) is −π(1 − π)",
+           lambda: delta_slope(0.2), lambda pair: abs(pair[0] - pair[1]) <= 1e-9,
+           expected="[−π(1 − π), (f(Δ = h) − f(Δ = −h)) / 2h] equal within 1e-9",
+           inputs="mu = -1.0, tau = 0.3, pi = 0.2, h = 1e-3", hint=label_hint)
 
     def slope_and_difference(mu, pi, h=1e-6):
         return np.array([_sigmoid(mu) - pi, (f(mu + h, 0.0, pi) - f(mu - h, 0.0, pi)) / (2 * h)])
@@ -153,7 +170,7 @@ def ch4_expected_initial_loss(expected_initial_loss) -> CheckResult:
            lambda: slope_and_difference(-1.0, 0.2),
            lambda pair: abs(pair[0] - pair[1]) <= 1e-7,
            expected="[σ(μ) − π, (f(μ + h) − f(μ − h)) / 2h] equal within 1e-7",
-           inputs="mu = -1.0, tau = 0.0, pi = 0.2, h = 1e-6", hint=base_hint)
+           inputs="mu = -1.0, tau = 0.0, pi = 0.2, delta = 0.0, h = 1e-6", hint=base_hint)
 
     nodes, weights = np.polynomial.hermite_e.hermegauss(60)
 
@@ -165,12 +182,12 @@ def ch4_expected_initial_loss(expected_initial_loss) -> CheckResult:
 
     c.close("close to the exact mean over normally distributed logits when τ is small",
             lambda: f(0.4, 0.1, 0.1), exact_expectation(0.4, 0.1, 0.1), rtol=0.0, atol=1e-5,
-            inputs="mu = 0.4, tau = 0.1, pi = 0.1 (exact value by Gauss–Hermite quadrature)",
+            inputs="mu = 0.4, tau = 0.1, pi = 0.1, delta = 0.0 (exact value by Gauss–Hermite quadrature)",
             hint=spread_hint)
     for mu, pi in ((1000.0, 0.25), (-1000.0, 0.25)):
         want = (1 - pi) * mu if mu > 0 else pi * -mu
         c.close(f"finite for μ = {mu:g} (no overflow)", lambda mu=mu, pi=pi: f(mu, 1.0, pi), want, rtol=1e-12,
-                inputs=f"mu = {mu}, tau = 1.0, pi = {pi}",
+                inputs=f"mu = {mu}, tau = 1.0, pi = {pi}, delta = 0.0",
                 hint="e^{1000} overflows: use a stable softplus (max(s, 0) + log1p(e^{−|s|}), or "
                      "course_lib.functional.softplus) and a stable σ(μ)(1 − σ(μ)) (course_lib.functional"
                      ".sigmoid_grad).")
@@ -239,26 +256,19 @@ def bias_only_loss(bias_only_loss) -> CheckResult:
 def init_output_bias(init_output_bias) -> CheckResult:
     """Check ``init_output_bias(model, pos, neg)``: last Linear's bias = log(pos/neg), nothing else."""
     import torch
-    from torch import nn
 
-    from ..fraud_model import make_model
+    from . import probes
 
     c = Check("ex-ch4-init-output-bias", "set a torch model's output bias to the prior")
     b0 = math.log(FRAUD_POS / FRAUD_NEG)
-
-    def run_on(model, pos, neg):
-        before = {k: v.detach().clone() for k, v in model.named_parameters()}
-        init_output_bias(model, pos, neg)
-        return model, before
-
-    def last_linear(model):
-        return [m for m in model.modules() if isinstance(m, nn.Linear)][-1]
-
+    # The model is built and changed by a probe (in the student's process); what comes back is
+    # its parameters after the call, the last Linear's bias and whether it is still trainable.
+    on_model = probed(init_output_bias, probes.init_output_bias_on)
     ran = {}
 
     def fraudnet():
-        ran["fraudnet"] = run_on(make_model(29, None, seed=0), FRAUD_POS, FRAUD_NEG)
-        return float(last_linear(ran["fraudnet"][0]).bias.item())
+        ran["fraudnet"] = on_model("fraudnet", FRAUD_POS, FRAUD_NEG)
+        return float(ran["fraudnet"]["last_bias"])
 
     c.close("FraudNet: the output bias becomes log(492/284315)", fraudnet, b0, rtol=1e-6,
             inputs="make_model(29, seed=0), pos = 492, neg = 284315",
@@ -266,29 +276,22 @@ def init_output_bias(init_output_bias) -> CheckResult:
                  "inside torch.no_grad().")
 
     def unchanged():
-        model, before = ran["fraudnet"]
-        return [k for k, v in model.named_parameters()
-                if not k.endswith("output.bias") and not torch.equal(v.detach(), before[k])]
+        before = {k: v.detach() for k, v in probes.make_probe_model("fraudnet").named_parameters()}
+        after = ran["fraudnet"]["after"]
+        return [k for k in before if not k.endswith("output.bias")
+                and not (k in after and torch.equal(torch.as_tensor(np.asarray(after[k])), before[k]))]
 
     c.that("every other parameter is unchanged", unchanged, lambda changed: changed == [],
            expected="no parameter other than the output bias changed",
            inputs="make_model(29, seed=0)",
            hint="Only the bias of the last layer should change; leave the weights alone.")
-    c.that("the bias is still a trainable parameter",
-           lambda: (lambda b: bool(isinstance(b, nn.Parameter) and b.requires_grad))(
-               last_linear(ran["fraudnet"][0]).bias),
+    c.that("the bias is still a trainable parameter", lambda: ran["fraudnet"]["trainable"],
            lambda ok: ok is True, expected="True (an nn.Parameter with requires_grad)",
            inputs="make_model(29, seed=0)",
            hint="Change the values in place (bias.fill_(...) under torch.no_grad()), do not "
                 "replace the Parameter by a plain tensor.")
-
-    def sequential():
-        torch.manual_seed(0)
-        model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
-        model, _ = run_on(model, 1, 9)
-        return float(model[2].bias.item())
-
-    c.close("any model ending in a Linear layer (nn.Sequential)", sequential,
+    c.close("any model ending in a Linear layer (nn.Sequential)",
+            lambda: float(on_model("sequential", 1, 9)["last_bias"]),
             math.log(1 / 9), rtol=1e-6, inputs="nn.Sequential(Linear(4, 8), ReLU(), Linear(8, 1)), pos = 1, neg = 9",
             hint="Do not rely on an attribute name such as model.output: look for the last nn.Linear.")
     return c.done()

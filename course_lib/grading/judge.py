@@ -1,0 +1,366 @@
+"""The judge: runs a chapter's checks in the grader's own process and scores them.
+
+For each self-checked exercise the judge calls the very check function a student runs in
+Jupyter (``course_lib.check.<chapter>``), passing :class:`~.remote.RemoteFunction` proxies
+instead of the student's functions. Every comparison, tolerance, expected value and the score
+stay here; the student's kernel only ever sees the inputs of a call.
+
+Everything the grader records goes through :func:`validate_submission`: a known exercise label,
+``0 <= passed <= total``, ``0 <= points <= max``, known statuses. The same validation runs when
+a stored result is read back (resume), so a result file cannot carry a score above its maximum.
+
+It also flags the obvious shortcut (a function that is, or only calls, a course_lib reference):
+statically from the notebook's code (:func:`find_shortcuts`) and from what the kernel says about
+the function (its module, identity with a course_lib function). The score is unchanged; the CSV
+note and the feedback say which reference is used.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import os
+import re
+import warnings
+from dataclasses import asdict, dataclass, field
+
+from course_lib.check import STRICT_ENV
+from course_lib.check.registry import Exercise, exercises_for, find_chapter
+
+from .remote import CallTimeout, KernelLost, RemoteFunction, StudentError
+
+# Statuses of one exercise.
+SCORED, MISSING, TIMEOUT, NOT_RUN, CHECK_ERROR = "scored", "missing", "timeout", "not run", "check error"
+EXERCISE_STATUSES = (SCORED, MISSING, TIMEOUT, NOT_RUN, CHECK_ERROR)
+OUTCOME_STATUSES = ("passed", "failed", "not implemented", "skipped")
+#: statuses of a whole submission
+SUBMISSION_STATUSES = ("ok", "error", "timeout", "unreadable", "hung", "kernel died", "grader error",
+                       "notebook time limit")
+MAX_TESTS = 1000
+TEXT_CHARS = 4000
+
+
+class InvalidResult(ValueError):
+    """A result that the grader refuses to record."""
+
+
+@dataclass
+class ExerciseScore:
+    label: str
+    max_points: float
+    status: str = NOT_RUN
+    passed: int = 0
+    total: int = 0
+    not_implemented: bool = False
+    waiting: int = 0                      # tests waiting for a function that is not implemented
+    missing_functions: list = field(default_factory=list)
+    outcomes: list = field(default_factory=list)   # [description, status, detail]
+    detail: str = ""
+
+    @property
+    def points(self) -> float:
+        if self.status != SCORED or not self.total:
+            return 0.0
+        return round(self.max_points * self.passed / self.total, 2)
+
+
+@dataclass
+class Submission:
+    student: str
+    scores: list[ExerciseScore]
+    status: str = "ok"
+    notes: list[str] = field(default_factory=list)
+    #: function name -> the course_lib reference it is or only calls (the shortcut flag)
+    shortcuts: dict = field(default_factory=dict)
+
+    @property
+    def total(self) -> float:
+        return round(sum(s.points for s in self.scores), 2)
+
+    @property
+    def max_total(self) -> float:
+        return round(sum(s.max_points for s in self.scores), 2)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def empty_submission(student: str, chapter: str, status: str = "ok", notes=()) -> Submission:
+    return Submission(student, [ExerciseScore(e.label, float(e.points)) for e in exercises_for(chapter)],
+                      status=status, notes=list(notes))
+
+
+def _text(value, limit: int = TEXT_CHARS) -> str:
+    if not isinstance(value, str):
+        raise InvalidResult(f"expected text, got {type(value).__name__}")
+    return value[:limit]
+
+
+def validate_score(score: ExerciseScore, exercise: Exercise) -> ExerciseScore:
+    """Raise InvalidResult unless ``score`` is a sane result of ``exercise``; returns it."""
+    if score.label != exercise.label:
+        raise InvalidResult(f"unknown exercise {score.label!r}")
+    if float(score.max_points) != float(exercise.points):
+        raise InvalidResult(f"{score.label}: maximum {score.max_points} is not {exercise.points}")
+    if score.status not in EXERCISE_STATUSES:
+        raise InvalidResult(f"{score.label}: unknown status {score.status!r}")
+    for name in ("passed", "total", "waiting"):
+        if type(getattr(score, name)) is not int:
+            raise InvalidResult(f"{score.label}: {name} is not an integer")
+    if not (0 <= score.passed <= score.total <= MAX_TESTS and 0 <= score.waiting <= score.total):
+        raise InvalidResult(f"{score.label}: passed {score.passed}, waiting {score.waiting} of {score.total}")
+    if score.status == SCORED and len(score.outcomes) != score.total:
+        raise InvalidResult(f"{score.label}: {len(score.outcomes)} outcomes for {score.total} tests")
+    passed = 0
+    for outcome in score.outcomes:
+        if not (isinstance(outcome, (list, tuple)) and len(outcome) == 3):
+            raise InvalidResult(f"{score.label}: malformed outcome")
+        description, status, detail = outcome
+        _text(description), _text(detail)
+        if status not in OUTCOME_STATUSES:
+            raise InvalidResult(f"{score.label}: unknown test status {status!r}")
+        passed += status == "passed"
+    if score.status == SCORED and passed != score.passed:
+        raise InvalidResult(f"{score.label}: {passed} outcomes passed, {score.passed} claimed")
+    if not 0.0 <= score.points <= score.max_points:
+        raise InvalidResult(f"{score.label}: {score.points} points of {score.max_points}")
+    _text(score.detail)
+    if not isinstance(score.not_implemented, bool) or not isinstance(score.missing_functions, list):
+        raise InvalidResult(f"{score.label}: malformed not-implemented fields")
+    for name in score.missing_functions:
+        _text(name, 200)
+    return score
+
+
+def validate_submission(sub: Submission, chapter: str) -> Submission:
+    """Raise InvalidResult unless every score belongs to the chapter's exercises, in order, and
+    the total lies in [0, maximum]; returns ``sub``."""
+    exercises = exercises_for(chapter)
+    if [s.label for s in sub.scores] != [e.label for e in exercises]:
+        raise InvalidResult("the exercises do not match the chapter's")
+    for score, exercise in zip(sub.scores, exercises):
+        validate_score(score, exercise)
+    if sub.status not in SUBMISSION_STATUSES:
+        raise InvalidResult(f"unknown submission status {sub.status!r}")
+    if not 0.0 <= sub.total <= sub.max_total:
+        raise InvalidResult(f"total {sub.total} of {sub.max_total}")
+    _text(sub.student, 200)
+    for note in sub.notes:
+        _text(note)
+    if not isinstance(sub.shortcuts, dict):
+        raise InvalidResult("malformed shortcut flags")
+    for name, reference in sub.shortcuts.items():
+        _text(name, 200), _text(reference, 200)
+    return sub
+
+
+def submission_from_dict(data: dict, chapter: str) -> Submission:
+    """A stored result read back, validated (raises InvalidResult for anything else)."""
+    try:
+        scores = [ExerciseScore(**s) for s in data["scores"]]
+        sub = Submission(data["student"], scores, data["status"], list(data["notes"]), dict(data["shortcuts"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidResult(f"malformed result ({type(exc).__name__}: {exc})") from None
+    return validate_submission(sub, chapter)
+
+
+# ---------------------------------------------------------------------------------------------
+# Judging
+# ---------------------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def _quiet_check():
+    """What a check prints is its report for Jupyter: swallowed here; never strict."""
+    saved = os.environ.get(STRICT_ENV)
+    os.environ[STRICT_ENV] = "0"
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
+                warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        if saved is None:
+            os.environ.pop(STRICT_ENV, None)
+        else:
+            os.environ[STRICT_ENV] = saved
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    text = re.sub(r"\s+", " ", str(text)).strip()
+    return text if len(text) <= limit else text[:limit] + " ..."
+
+
+def judge_exercise(exercise: Exercise, channel, *, describe: bool = True) -> tuple[ExerciseScore, dict]:
+    """Score one exercise on the functions behind ``channel``; returns (score, shortcut flags).
+
+    Raises :class:`KernelLost` when the kernel dies or hangs (the caller stops there)."""
+    score = ExerciseScore(exercise.label, float(exercise.points))
+    functions = [RemoteFunction(channel, name) for name in exercise.functions]
+    flags = {}
+    if describe:
+        missing = []
+        for fn in functions:
+            try:
+                info = fn.describe()
+            except StudentError:
+                info = {"callable": True}  # the calls will tell
+            except CallTimeout:
+                score.status, score.detail = TIMEOUT, "the kernel did not answer in time"
+                return score, flags
+            if info.get("callable") is not True:
+                missing.append(fn.name)
+            reference = info.get("reference")
+            module = info.get("module")
+            if isinstance(reference, str) and reference:
+                flags[fn.name] = reference
+            elif isinstance(module, str) and module.split(".")[0] == "course_lib":
+                flags[fn.name] = f"a function of {module}"
+        if missing:
+            score.status, score.detail = MISSING, "not defined: " + ", ".join(missing)
+            return score, flags
+    try:
+        with _quiet_check():
+            result = exercise.check(*functions)
+    except CallTimeout:
+        score.status, score.detail = TIMEOUT, "a call to your function ran out of time"
+        return score, flags
+    except KernelLost:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a check that broke on an exotic return value
+        score.status, score.detail = CHECK_ERROR, _clip(f"{type(exc).__name__}: {exc}")
+        return score, flags
+    score.status = SCORED
+    score.passed, score.total = int(result.passed), int(result.total)
+    score.not_implemented, score.waiting = bool(result.not_implemented), int(result.waiting)
+    score.missing_functions = [str(n)[:200] for n in result.missing_functions]
+    score.outcomes = [[_text(o.description), o.status, _text(o.detail)] for o in result.outcomes]
+    try:
+        validate_score(score, exercise)
+    except InvalidResult as exc:
+        return ExerciseScore(exercise.label, float(exercise.points), CHECK_ERROR, detail=str(exc)), flags
+    return score, flags
+
+
+def judge_chapter(chapter: str, channel, sub: Submission, *, describe: bool = True) -> Submission:
+    """Score every exercise of ``chapter`` into ``sub`` (whose scores are in chapter order)."""
+    key = find_chapter(chapter).key
+    for index, exercise in enumerate(exercises_for(key)):
+        try:
+            score, flags = judge_exercise(exercise, channel, describe=describe)
+        except KernelLost as exc:
+            sub.status = "hung" if "answer" in str(exc) else "kernel died"
+            sub.notes.append(f"{exercise.label}: {exc}; score 0")
+            for s in sub.scores:
+                s.status = NOT_RUN
+            return sub
+        sub.scores[index] = score
+        if score.status == TIMEOUT:
+            sub.notes.append(f"{exercise.label}: self-check timed out")
+        for name, reference in flags.items():
+            sub.shortcuts.setdefault(name, reference)
+    return sub
+
+
+# ---------------------------------------------------------------------------------------------
+# The shortcut flag, from the notebook's code
+# ---------------------------------------------------------------------------------------------
+
+_MAGIC = re.compile(r"^\s*[%!]")
+
+
+def _parse(source: str):
+    code = "\n".join("" if _MAGIC.match(line) else line for line in source.splitlines())
+    try:
+        return ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _dotted(node, aliases: dict) -> str | None:
+    """The course_lib path an expression names (``L.bce`` with ``import course_lib.losses as L``)."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name) or node.id not in aliases:
+        return None
+    return ".".join([aliases[node.id], *reversed(parts)])
+
+
+def _only_calls(fn_node, aliases: dict) -> str | None:
+    """The course_lib function a def or lambda only returns a call of, else None."""
+    if isinstance(fn_node, ast.Lambda):
+        body = fn_node.body
+    else:
+        statements = list(fn_node.body)
+        if statements and isinstance(statements[0], ast.Expr) and isinstance(statements[0].value, ast.Constant):
+            statements = statements[1:]  # the docstring
+        if len(statements) != 1 or not isinstance(statements[0], ast.Return):
+            return None
+        body = statements[0].value
+    if isinstance(body, ast.Call):
+        return _dotted(body.func, aliases)
+    return None
+
+
+def find_shortcuts(sources: list[str], names) -> dict[str, str]:
+    """``{function name: course_lib reference}`` for the names (of functions the student must
+    write) that the code cells, read top to bottom, last bind to a course_lib function: by
+    import, by assignment of a course_lib name or of an imported reference, or by a def/lambda
+    that only returns a call of one. A later honest definition clears the flag."""
+    names = set(names)
+    aliases: dict[str, str] = {}   # local name -> course_lib dotted path
+    found: dict[str, str] = {}
+
+    def bind(name: str, reference: str | None) -> None:
+        if reference is not None and reference.split(".")[0] == "course_lib":
+            aliases[name] = reference
+            if name in names:
+                found[name] = reference
+            return
+        aliases.pop(name, None)
+        if name in names:
+            found.pop(name, None)
+
+    for source in sources:
+        tree = _parse(source)
+        if tree is None:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        bind(alias.asname, alias.name)
+                    else:
+                        top = alias.name.split(".")[0]
+                        bind(top, top)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                for alias in node.names:
+                    bind(alias.asname or alias.name, f"{node.module}.{alias.name}")
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                reference = _only_calls(node, aliases)
+                if node.name in names:
+                    if reference and reference.split(".")[0] == "course_lib":
+                        found[node.name] = reference
+                    else:
+                        found.pop(node.name, None)
+                aliases.pop(node.name, None)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                value = node.value
+                if value is None:
+                    continue
+                reference = (_only_calls(value, aliases) if isinstance(value, ast.Lambda)
+                             else _dotted(value, aliases))
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        bind(target.id, reference)
+    return found
+
+
+def shortcut_note(shortcuts: dict) -> str:
+    """The CSV note for the shortcut flags ("" when there are none)."""
+    if not shortcuts:
+        return ""
+    return "uses the course_lib reference: " + ", ".join(f"{n} = {r}" for n, r in sorted(shortcuts.items()))
