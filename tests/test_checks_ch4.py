@@ -28,8 +28,9 @@ def good_standardise(X_train, X_other, clip=5.0):
     return np.clip((X_other - X_train.mean(axis=0)) / np.where(std > 0, std, 1.0), -clip, clip)
 
 
-def good_initial_loss(mu, tau, pi):
-    return float(pi * softplus(-mu) + (1 - pi) * softplus(mu) + 0.5 * tau**2 * sigmoid_grad(mu))
+def good_initial_loss(mu, tau, pi, delta):
+    return float(pi * softplus(-mu) + (1 - pi) * softplus(mu) + 0.5 * tau**2 * sigmoid_grad(mu)
+                 - pi * (1 - pi) * delta)
 
 
 def good_ratio(pos_per_neg):
@@ -40,7 +41,7 @@ def good_rate(rate):
     return math.log(rate) - math.log1p(-rate)
 
 def good_prior(pos, neg):
-    return math.log(pos) - math.log(neg)
+    return math.log(pos / neg)  # the form course_lib.init.prior_bias uses
 
 
 def good_loss(b, y):
@@ -97,21 +98,38 @@ def standardise_in_place(X_train, X_other, clip=5.0):
     return np.clip(X_other, -clip, clip)
 
 
-def initial_loss_without_spread(mu, tau, pi):
-    return good_initial_loss(mu, 0.0, pi)
+def initial_loss_without_spread(mu, tau, pi, delta):
+    return good_initial_loss(mu, 0.0, pi, delta)
 
 
-def initial_loss_tau_not_squared(mu, tau, pi):
-    return good_initial_loss(mu, 0.0, pi) + 0.5 * tau * float(sigmoid_grad(mu))
+def initial_loss_tau_not_squared(mu, tau, pi, delta):
+    return good_initial_loss(mu, 0.0, pi, delta) + 0.5 * tau * float(sigmoid_grad(mu))
 
 
-def initial_loss_classes_swapped(mu, tau, pi):
-    return good_initial_loss(mu, tau, 1 - pi)
+def initial_loss_classes_swapped(mu, tau, pi, delta):
+    return good_initial_loss(mu, tau, 1 - pi, delta)
 
 
-def initial_loss_naive(mu, tau, pi):  # log(1 + e^mu) overflows at mu = 1000
+def initial_loss_without_labels(mu, tau, pi, delta):  # the old estimate: logits taken as label-free
+    return good_initial_loss(mu, tau, pi, 0.0)
+
+
+def initial_loss_delta_sign(mu, tau, pi, delta):
+    return good_initial_loss(mu, tau, pi, -delta)
+
+
+def initial_loss_delta_pi_only(mu, tau, pi, delta):  # π·Δ instead of π(1 − π)·Δ
+    return good_initial_loss(mu, tau, pi, 0.0) - pi * delta
+
+
+def initial_loss_three_arguments(mu, tau, pi):  # the signature before the Δ term
+    return good_initial_loss(mu, tau, pi, 0.0)
+
+
+def initial_loss_naive(mu, tau, pi, delta):  # log(1 + e^mu) overflows at mu = 1000
     p = 1 / (1 + np.exp(-mu))
-    return float(-pi * np.log(p) - (1 - pi) * np.log(1 - p) + 0.5 * tau**2 * p * (1 - p))
+    return float(-pi * np.log(p) - (1 - pi) * np.log(1 - p) + 0.5 * tau**2 * p * (1 - p)
+                 - pi * (1 - pi) * delta)
 
 def naive_loss(b, y):  # the textbook formula: breaks at b = -800
     y = np.asarray(y, dtype=float)
@@ -140,7 +158,10 @@ CASES = [
                                              standardise_unclipped, standardise_divides_by_zero,
                                              standardise_ddof1, standardise_in_place]),
     (ch4.ch4_expected_initial_loss, good_initial_loss, [initial_loss_without_spread, initial_loss_tau_not_squared,
-                                                        initial_loss_classes_swapped, initial_loss_naive]),
+                                                        initial_loss_classes_swapped, initial_loss_naive,
+                                                        initial_loss_without_labels, initial_loss_delta_sign,
+                                                        initial_loss_delta_pi_only,
+                                                        initial_loss_three_arguments]),
     (ch4.prior_bias_from_counts, good_prior, [lambda pos, neg: math.log(neg / pos),
                                              lambda pos, neg: math.log(pos / (pos + neg))]),
     (ch4.bias_only_loss, good_loss, [naive_loss, wrong_sign_grad]),
