@@ -22,7 +22,7 @@ import numpy as np
 
 from ._validation import as_float_array, check_in_unit_interval, to_output
 
-__all__ = ["sigmoid", "log_sigmoid", "softplus", "logit", "sigmoid_grad"]
+__all__ = ["sigmoid", "log_sigmoid", "softplus", "logit", "sigmoid_grad", "softmax", "log_softmax"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -263,3 +263,149 @@ def sigmoid_grad(s):
     True
     """
     return to_output(_sigmoid_grad(as_float_array(s, "s")))
+
+
+# ---------------------------------------------------------------------------------------------
+# The softmax (chapter 5): K logits per example instead of one
+# ---------------------------------------------------------------------------------------------
+
+def _check_logit_rows(S, axis, name: str = "S") -> tuple[np.ndarray, int]:
+    """``S`` as float64 with a valid ``axis``; +inf refused, −inf allowed unless a whole row is."""
+    S = as_float_array(S, name)
+    if S.ndim == 0:
+        raise ValueError(f"{name} is a single number; the softmax needs a vector of logits, one "
+                         f"per class (shape (K,), or (N, K) for N examples)")
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise ValueError(f"axis must be an integer, not {axis!r}")
+    if not -S.ndim <= int(axis) < S.ndim:
+        raise ValueError(f"axis {axis} is out of range for {name} with {S.ndim} dimension(s) "
+                         f"(shape {S.shape})")
+    axis = int(axis) % S.ndim
+    if np.any(S == np.inf):
+        flat = int(np.flatnonzero(S == np.inf)[0])
+        where = np.unravel_index(flat, S.shape)
+        raise ValueError(f"{name} must not contain +inf, but {name}[{', '.join(map(str, where))}] = "
+                         "inf: a logit of +inf has no finite difference to the others (inf − inf "
+                         "is undefined); look for an overflow where the logits were computed")
+    if np.any(np.all(S == -np.inf, axis=axis)):
+        raise ValueError(f"{name} has a row (along axis {axis}) whose logits are all −inf: every "
+                         "class would have probability 0, and they must sum to 1")
+    return S, axis
+
+
+def _shifted_and_log_rest(S: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """z = S − max(S) along ``axis`` (so z ≤ 0, with one 0 per row) and log1p(Σ_{j≠j*} e^{z_j}),
+    where j* is the (first) position of the maximum; log Σ_j e^{S_j} = max(S) + that log1p.
+
+    Splitting off the 1 contributed by the largest logit keeps the tiny terms: for S = (40, 0)
+    log(1 + e^{−40}) would round to log 1 = 0, while log1p(e^{−40}) ≈ 4.2e−18 is exact."""
+    m = np.max(S, axis=axis, keepdims=True)
+    with np.errstate(over="ignore", invalid="ignore"):   # −inf − m = −inf; huge gaps overflow to −inf
+        z = S - m
+    e = np.exp(z)                                         # in [0, 1], exactly 1 at the maximum
+    first = np.argmax(S, axis=axis)
+    np.put_along_axis(e, np.expand_dims(first, axis), 0.0, axis=axis)
+    return z, np.log1p(np.sum(e, axis=axis, keepdims=True))
+
+
+def _log_softmax(S: np.ndarray, axis: int = -1) -> np.ndarray:
+    z, log_rest = _shifted_and_log_rest(S, axis)
+    return z - log_rest
+
+
+def _softmax(S: np.ndarray, axis: int = -1) -> np.ndarray:
+    z, _ = _shifted_and_log_rest(S, axis)
+    e = np.exp(z)
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def softmax(S, axis=-1):
+    """The softmax, which turns K logits into K probabilities: p_k = e^{s_k} / Σ_j e^{s_j}.
+
+    Stable computation. Adding the same constant c to every logit multiplies numerator and
+    denominator by e^{c} and leaves p unchanged, so the function subtracts the largest logit
+    first, z = s − max(s): then every e^{z_k} lies in [0, 1] (no overflow), the largest is
+    exactly 1 (the denominator is at least 1, no division by 0), and the result is finite and
+    correct for every finite input, up to ±1e308. The textbook formula computes e^{s_k}
+    directly, which overflows to inf past s ≈ 709.78 and gives inf/inf = NaN.
+
+    For K = 2 the first probability is σ(s₁ − s₂): the sigmoid is the two-class softmax.
+
+    Parameters
+    ----------
+    S : array_like
+        Logits, with the classes along ``axis``: shape (K,) for one example, (N, K) for N.
+        −inf is allowed (that class gets probability exactly 0, as a mask), +inf is not.
+    axis : int, default -1
+        The axis of the classes.
+
+    Returns
+    -------
+    numpy.ndarray
+        Probabilities in [0, 1], float64, the shape of ``S``, summing to 1 along ``axis`` (up
+        to rounding).
+
+    Raises
+    ------
+    ValueError
+        If ``S`` is a single number, empty, contains NaN or +inf, has a row of −inf only, or
+        ``axis`` is out of range.
+    TypeError
+        If ``S`` is not numbers.
+
+    Examples
+    --------
+    >>> softmax([0.0, 0.0])
+    array([0.5, 0.5])
+    >>> softmax([1000.0, 0.0])          # the textbook formula gives [nan, 0]
+    array([1., 0.])
+    >>> np.round(softmax([[1.0, 2.0, 3.0]]), 6)
+    array([[0.090031, 0.244728, 0.665241]])
+    """
+    S, axis = _check_logit_rows(S, axis)
+    return _softmax(S, axis)
+
+
+def log_softmax(S, axis=-1):
+    """The log of the softmax: log p_k = s_k − log Σ_j e^{s_j} = s_k − logsumexp(s).
+
+    Stable computation. With m = max(s) and z = s − m,
+
+        log p_k = z_k − log1p( Σ_{j ≠ j*} e^{z_j} ),
+
+    where j* is the position of the largest logit (its e^{z} is exactly 1 and is taken out of
+    the sum). Every exponent is ≤ 0, so nothing overflows; log1p keeps the log-probability of
+    a confident class accurate (log_softmax([40, 0])[0] = −log(1 + e^{−40}) ≈ −4.2e−18, where
+    ``np.log(softmax(S))`` gives 0 and PyTorch's ``log_softmax`` gives 0 too), and a tiny
+    probability keeps its log (log_softmax([0, −1000])[1] = −1000, where log(softmax) gives
+    log 0 = −inf). The result is finite for every finite input whose logits differ by less
+    than about 1.8e308 (beyond that the exact answer itself is not a float64).
+
+    Parameters
+    ----------
+    S : array_like
+        Logits, classes along ``axis`` (see :func:`softmax`); −inf allowed (log p = −inf).
+    axis : int, default -1
+        The axis of the classes.
+
+    Returns
+    -------
+    numpy.ndarray
+        log p ≤ 0, float64, the shape of ``S``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`softmax`.
+
+    Examples
+    --------
+    >>> log_softmax([0.0, -1000.0])
+    array([    0., -1000.])
+    >>> bool(log_softmax([40.0, 0.0])[0] < 0)
+    True
+    >>> np.round(log_softmax([1.0, 1.0, 1.0]), 6)    # log(1/3)
+    array([-1.098612, -1.098612, -1.098612])
+    """
+    S, axis = _check_logit_rows(S, axis)
+    return _log_softmax(S, axis)

@@ -25,7 +25,7 @@ from ._validation import (
     to_output,
 )
 
-__all__ = ["prior_bias", "prior_bias_from_labels", "base_rate_entropy"]
+__all__ = ["prior_bias", "prior_bias_from_labels", "base_rate_entropy", "prior_bias_multiclass"]
 
 
 def _count(x, name: str) -> np.ndarray:
@@ -166,3 +166,54 @@ def base_rate_entropy(p):
     positive_part = np.where(p > 0, -p * np.log(np.where(p > 0, p, 1.0)), 0.0)
     negative_part = np.where(p < 1, -(1.0 - p) * np.log1p(-np.where(p < 1, p, 0.0)), 0.0)
     return to_output(positive_part + negative_part)
+
+
+def prior_bias_multiclass(counts):
+    """The K-class prior bias: b_k = log n_k − mean_j log n_j, so that softmax(b) = the class shares.
+
+    Formula. A softmax output layer whose weights start near 0 predicts p = softmax(b). Asking
+    for p_k = π_k = n_k / N gives e^{b_k} / Σ_j e^{b_j} = π_k, i.e. b_k = log π_k + c for any
+    constant c (the softmax ignores a common shift of its logits). Choosing c so that the
+    biases have mean 0 gives b_k = log n_k − (1/K) Σ_j log n_j (N cancels). It is the
+    maximum-likelihood bias of a bias-only model: the gradient of the mean cross-entropy,
+    mean(p − onehot(y)) = softmax(b) − π, is zero there, and the loss is the entropy of the
+    class distribution, −Σ_k π_k log π_k. For K = 2 the difference b₁ − b₀ = log(n₁/n₀) is
+    :func:`prior_bias`.
+
+    Parameters
+    ----------
+    counts : array_like, shape (K,)
+        The number of examples of each class (or any positive shares or weights), K ≥ 2, each
+        > 0 and finite.
+
+    Returns
+    -------
+    numpy.ndarray, shape (K,)
+        The biases, with mean 0 (up to rounding).
+
+    Raises
+    ------
+    ValueError
+        If counts is not one-dimensional with at least 2 entries, or has an entry that is 0,
+        negative, infinite or NaN (a class with no examples has prior 0 and log-prior −inf: no
+        finite bias reaches it).
+    TypeError
+        If counts is not numbers.
+
+    Examples
+    --------
+    >>> prior_bias_multiclass([10, 10, 10])
+    array([0., 0., 0.])
+    >>> b = prior_bias_multiclass([1, 2, 4])
+    >>> np.round(b, 6), round(float(b[2] - b[0]), 6)     # log 4 − log 1
+    (array([-0.693147,  0.      ,  0.693147]), 1.386294)
+    """
+    n = as_float_array(counts, "counts", allow_inf=False,
+                       inf_reason="It should be a count (or a share) of examples per class")
+    if n.ndim != 1 or n.size < 2:
+        raise ValueError(f"counts must be a 1-D array with one count per class (K ≥ 2 classes), "
+                         f"but it has shape {n.shape}")
+    check_positive(n, "counts", hint="Every class needs at least one example; a class with no "
+                                     "examples has log-prior −inf")
+    log_n = np.log(n)
+    return log_n - np.mean(log_n)

@@ -52,7 +52,7 @@ from ._validation import (
     sum_to_shape,
     to_output,
 )
-from .functional import _sigmoid, _softplus
+from .functional import _log_softmax, _sigmoid, _softmax, _softplus
 
 __all__ = [
     "bce",
@@ -61,6 +61,8 @@ __all__ = [
     "bce_with_logits_grad",
     "logistic_loss",
     "logistic_loss_grad",
+    "cross_entropy",
+    "cross_entropy_grad",
     "LOG_CLAMP",
     "BCE_GRAD_EPS",
 ]
@@ -417,3 +419,223 @@ def logistic_loss_grad(s, t, reduction="mean"):
     s0 = _logits(s)
     s, t = check_same_shape(s=s0, t=_labels_pm1(t))
     return _reduce_grad(-t * _sigmoid(-t * s), s0.shape, reduction)
+
+
+# ---------------------------------------------------------------------------------------------
+# Categorical cross-entropy (chapter 5): K classes, softmax of the logits
+# ---------------------------------------------------------------------------------------------
+
+_ROW_SUM_TOL = 1e-6
+
+
+def _ce_logits(S) -> np.ndarray:
+    S = as_float_array(S, "S", allow_inf=False, inf_reason=_INFINITE_LOGIT)
+    if S.ndim not in (1, 2):
+        raise ValueError(f"S must hold the logits of one example, shape (K,), or of N examples, "
+                         f"shape (N, K), with the classes along the last axis; it has shape "
+                         f"{S.shape}")
+    if S.shape[-1] < 2:
+        raise ValueError(f"S has {S.shape[-1]} class(es) along its last axis (shape {S.shape}); "
+                         "a classifier needs at least 2. For one logit per example, use "
+                         "bce_with_logits(s, y)")
+    return S
+
+
+def _ce_targets(S: np.ndarray, y, label_smoothing: float) -> tuple[np.ndarray, np.ndarray | None]:
+    """The target distribution q (the shape of S) and, for class indices, the indices."""
+    K = S.shape[-1]
+    y_arr = np.asarray(y) if not isinstance(y, np.ndarray) else y
+    if y_arr.shape == S.shape:   # probability rows (soft labels)
+        q = as_float_array(y, "y")
+        check_in_unit_interval(q, "y", hint="Probability targets are rows of class probabilities")
+        sums = q.sum(axis=-1)
+        bad = np.abs(sums - 1.0) > _ROW_SUM_TOL
+        if np.any(bad):
+            first = int(np.flatnonzero(bad)[0])
+            where = f"row {first}" if q.ndim == 2 else "the row"
+            raise ValueError(f"y holds probability rows (it has the shape of S, {S.shape}), but "
+                             f"{where} sums to {float(np.atleast_1d(sums)[first])!r}, not 1. Class "
+                             "indices need shape S.shape[:-1]; probabilities must sum to 1")
+        return q * (1.0 - label_smoothing) + label_smoothing / K, None
+    if y_arr.shape != S.shape[:-1]:
+        raise ValueError(f"S has shape {S.shape} and y has shape {y_arr.shape}: y must be class "
+                         f"indices of shape {S.shape[:-1]} (one per example) or probability rows "
+                         f"of shape {S.shape} (one row per example)")
+    idx = as_float_array(y, "y")
+    bad = (idx != np.round(idx)) | (idx < 0) | (idx >= K)
+    if np.any(bad):
+        first = int(np.flatnonzero(bad)[0])
+        value = float(idx.flat[first])
+        raise ValueError(f"y must hold class indices 0, 1, ..., {K - 1} (S has K = {K} classes), "
+                         f"but y[{first}] = {value!r}" if idx.ndim else
+                         f"y must be a class index 0, 1, ..., {K - 1} (S has K = {K} classes), "
+                         f"not {value!r}")
+    idx = idx.astype(np.int64)
+    q = np.zeros_like(S)
+    np.put_along_axis(q, idx[..., None], 1.0, axis=-1)
+    return q * (1.0 - label_smoothing) + label_smoothing / K, idx
+
+
+def _ce_weight(weight, K: int) -> np.ndarray | None:
+    if weight is None:
+        return None
+    w = as_float_array(weight, "weight", allow_inf=False,
+                       inf_reason="weight multiplies the loss of each class")
+    if w.shape != (K,):
+        raise ValueError(f"weight must hold one weight per class, shape ({K},), but it has shape "
+                         f"{w.shape}")
+    check_nonnegative(w, "weight")
+    return w
+
+
+def _ce_smoothing(label_smoothing) -> float:
+    eps = as_float_array(label_smoothing, "label_smoothing", allow_inf=False)
+    if eps.ndim != 0 or not 0.0 <= float(eps) <= 1.0:
+        raise ValueError(f"label_smoothing must be a single number in [0, 1], not {label_smoothing!r}")
+    return float(eps)
+
+
+def _ce_parts(S, y, weight, label_smoothing, reduction):
+    """Validated pieces: S, the weighted target rows Q (w_k·q_k), the indices (or None) and the
+    denominator of "mean" (Σ w_{y_i} for class indices with a weight, N otherwise)."""
+    reduction = check_reduction(reduction)
+    S = _ce_logits(S)
+    eps = _ce_smoothing(label_smoothing)
+    w = _ce_weight(weight, S.shape[-1])
+    q, idx = _ce_targets(S, y, eps)
+    n = 1 if S.ndim == 1 else S.shape[0]
+    if w is None:
+        return reduction, S, q, idx, float(n)
+    Q = q * w
+    if idx is None:
+        return reduction, S, Q, idx, float(n)
+    denominator = float(np.sum(w[idx]))
+    if reduction == "mean" and denominator == 0.0:
+        raise ValueError("every example's class has weight 0, so the weighted mean divides by "
+                         "Σ weight[y_i] = 0; give those classes a positive weight or use "
+                         "reduction='sum'")
+    return reduction, S, Q, idx, denominator
+
+
+def cross_entropy(S, y, weight=None, label_smoothing=0.0, reduction="mean"):
+    """Categorical cross-entropy on logits, exactly as PyTorch's ``F.cross_entropy`` defines it.
+
+    Formula. With p = softmax(s) for the logits s ∈ R^K of one example and a label y, the
+    negative log-likelihood of a categorical label is ℓ = −log p_y = logsumexp(s) − s_y. For a
+    target distribution q (probability rows, or a smoothed one-hot row) it is
+    ℓ = −Σ_k q_k log p_k. The options, as in PyTorch:
+
+    - ``weight`` (w ∈ R^K, ≥ 0): each term −q_k log p_k is multiplied by w_k;
+    - ``label_smoothing`` ε ∈ [0, 1]: the target becomes (1 − ε)·q + ε/K (for indices q is
+      one-hot);
+    - ``reduction="mean"`` divides the sum of the losses by N, **except** for class indices with
+      a weight, where it divides by Σ_i w_{y_i} (a weighted mean, PyTorch's convention).
+
+    Stable computation: log p = :func:`course_lib.functional.log_softmax` (the largest logit
+    subtracted, log1p for the rest), so each −log p_k ≥ 0 is accurate and nothing overflows
+    unless the loss itself exceeds the float64 range: cross_entropy([[1e300, -1e300]], [1]) is
+    2e300. Computing softmax first and then −log would give log 0 = −inf from logit gaps of
+    about 745 on.
+
+    Parameters
+    ----------
+    S : array_like, shape (N, K) or (K,)
+        Logits (not probabilities: do not apply a softmax first), finite.
+    y : array_like
+        Either class indices, shape (N,) (or a single index for S of shape (K,)), integers in
+        0 … K − 1 (floats with integer values are accepted); or probability rows of the shape
+        of S, each in [0, 1] and summing to 1 (within 1e-6).
+    weight : array_like, shape (K,), optional
+        Non-negative, finite class weights.
+    label_smoothing : float, default 0.0
+        ε in [0, 1].
+    reduction : {"mean", "sum", "none"}, default "mean"
+
+    Returns
+    -------
+    numpy.float64 or numpy.ndarray
+        The mean or sum (a float64 scalar), or the per-example losses, shape (N,) ("none").
+
+    Raises
+    ------
+    ValueError
+        If S is not (N, K) or (K,) with K ≥ 2, or is empty, NaN or infinite; y has neither
+        shape, holds an index that is not an integer in 0 … K − 1, or a probability row outside
+        [0, 1] or not summing to 1; weight is not (K,), negative or infinite; label_smoothing is
+        outside [0, 1]; the weighted mean divides by 0; ``reduction`` is unknown.
+    TypeError
+        If an argument is not numbers.
+
+    Examples
+    --------
+    >>> round(float(cross_entropy([[0.0, 0.0, 0.0]], [2])), 6)      # log 3
+    1.098612
+    >>> float(cross_entropy([[1e300, -1e300]], [1]))
+    2e+300
+    >>> cross_entropy([[2.0, 0.0], [0.0, 2.0]], [[1.0, 0.0], [0.5, 0.5]], reduction="none").round(6)
+    array([0.126928, 1.126928])
+    """
+    reduction, S, Q, idx, denominator = _ce_parts(S, y, weight, label_smoothing, reduction)
+    with np.errstate(over="ignore", invalid="ignore"):
+        neg_log_p = -_log_softmax(S, -1)
+        # 0 · (a huge −log p) must stay 0 (a class the target does not mention).
+        losses = np.sum(np.where(Q > 0, Q * neg_log_p, 0.0), axis=-1)
+    if reduction == "mean":
+        return np.float64(np.sum(losses) / denominator)
+    return reduce(losses, reduction)
+
+
+def cross_entropy_grad(S, y, weight=None, label_smoothing=0.0, reduction="mean"):
+    """The gradient of :func:`cross_entropy` with respect to the logits S.
+
+    Formula. For one example with (weighted, smoothed) target row Q and p = softmax(s),
+    ℓ = −Σ_k Q_k log p_k and ∂ log p_k / ∂s_j = 1[j = k] − p_j, so
+
+        ∂ℓ/∂s_j = −Σ_k Q_k (1[j = k] − p_j) = (Σ_k Q_k)·p_j − Q_j,
+
+    which for a hard label without weights or smoothing is the famous p − onehot(y). For
+    reduction="mean" it is divided by the same denominator as the loss (N, or Σ_i w_{y_i}).
+    Each loss depends only on its own row of S, so "none" returns the per-example gradients
+    ∂ℓ_i/∂s_i as the rows of an (N, K) array (the same array as "sum").
+
+    Stable computation: p from the stable softmax; for class indices the entry of the true
+    class is computed as (Σ_k Q_k − Q_y) − (Σ_k Q_k)·Σ_{j≠y} p_j, so that a confident right
+    answer keeps a tiny, accurate gradient (p_y − 1 would round to 0 once p_y rounds to 1:
+    for s = (40, 0), y = 0 it is −4.2e−18, not 0).
+
+    Parameters
+    ----------
+    S, y, weight, label_smoothing, reduction
+        As in :func:`cross_entropy`.
+
+    Returns
+    -------
+    numpy.ndarray
+        The shape of S.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`cross_entropy`.
+
+    Examples
+    --------
+    >>> cross_entropy_grad([[0.0, 0.0]], [0])      # p − onehot(y) = (1/2 − 1, 1/2)
+    array([[-0.5,  0.5]])
+    >>> float(cross_entropy_grad([[40.0, 0.0]], [0])[0, 0]) < 0
+    True
+    """
+    reduction, S, Q, idx, denominator = _ce_parts(S, y, weight, label_smoothing, reduction)
+    p = _softmax(S, -1)
+    total = np.sum(Q, axis=-1, keepdims=True)
+    grad = total * p - Q
+    if idx is not None:
+        at = idx[..., None]
+        p_others = p.copy()
+        np.put_along_axis(p_others, at, 0.0, axis=-1)
+        q_true = np.take_along_axis(Q, at, axis=-1)
+        true_entry = (total - q_true) - total * np.sum(p_others, axis=-1, keepdims=True)
+        np.put_along_axis(grad, at, true_entry, axis=-1)
+    if reduction == "mean":
+        grad = grad / denominator
+    return grad
