@@ -325,9 +325,17 @@ class LogisticRegression:
         Both methods start from ``w_init`` (zeros by default) and ``b_init`` and stop when the
         norm of the gradient is at most ``tol``, or after ``max_iter`` iterations.
 
-        - ``method="gd"``: gradient descent, θ ← θ − lr·∇L(θ), with a fixed learning rate. It
-          decreases L for any lr <= 1/M, where M = λ_max(X̃ᵀX̃)/(4N) + λ bounds the curvature
-          (p(1 − p) <= 1/4); it converges linearly, slowly when the problem is ill-conditioned.
+        - ``method="gd"``: gradient descent, θ ← θ − lr·∇L(θ), with the fixed learning rate
+          ``lr`` exactly as given (default 0.1; the code neither computes M nor adapts lr).
+          With M = λ_max(X̃ᵀX̃)/(4N) + λ, a bound on the curvature (p(1 − p) <= 1/4), one step
+          lowers L by at least lr·(1 − lr·M/2)·‖∇L‖², so every lr < 2/M decreases L at each
+          step; 2/M is also the stability limit of gradient descent on a quadratic of
+          curvature M. lr = 1/M maximises that guaranteed decrease (‖∇L‖²/(2M)) and is the
+          rate for which the standard bound L_k − L* <= ‖θ_0 − θ*‖²/(2·lr·k) is stated; it
+          is the rate chapter 1 uses. Since M is a worst case, a larger lr may still converge
+          (chapter 1's 4/M does) or not (8/M). Near the minimum the gap L − L* shrinks by
+          about (1 − lr·λ_min)² per step, λ_min the smallest eigenvalue of the Hessian there:
+          linear convergence, slow when the problem is ill-conditioned.
         - ``method="newton"``: Newton's method, θ ← θ − H⁻¹∇L(θ), which for this loss is
           iteratively reweighted least squares (IRLS). Near the minimum it converges
           quadratically (the number of correct digits doubles every step). As a safeguard the

@@ -326,3 +326,30 @@ def test_bad_inputs_raise_readable_value_errors(call, message):
     X, y = blobs()
     with pytest.raises(ValueError, match=message):
         call(X, y)
+
+
+@pytest.mark.parametrize("l2", [0.0, 0.1])
+def test_gradient_descent_step_size_bounds_of_the_fit_docstring(l2):
+    """The numbers in the ``fit`` docstring: with M = λ_max(X̃ᵀX̃)/(4N) + λ, every lr < 2/M lowers
+    the loss at each step, lr = 1/M by at least ‖∇L‖²/(2M), and near the minimum the gap shrinks
+    by (1 − lr·λ_min)² per step."""
+    X, y = blobs()
+    X = X + 3.0                                                  # uncentred: ill-conditioned
+    X1 = np.column_stack([X, np.ones(len(y))])
+    M = np.linalg.eigvalsh(X1.T @ X1).max() / (4 * len(y)) + l2
+    for factor in (1.0, 1.9):
+        fit = LogisticRegression(l2=l2).fit(X, y, method="gd", lr=factor / M, max_iter=400, tol=0.0,
+                                            warn=False)
+        assert np.all(np.diff(fit.loss_history) <= 1e-15)
+        if factor == 1.0:
+            decrease = -np.diff(fit.loss_history)
+            assert np.all(decrease >= fit.grad_norm_history[:-1] ** 2 / (2 * M) * (1 - 1e-9) - 1e-16)
+    star = LogisticRegression(l2=l2).fit(X, y, method="newton", tol=1e-12)
+    lam_min = np.linalg.eigvalsh(logistic_hessian(X, star.w, star.b, l2=l2)).min()
+    gd = LogisticRegression(l2=l2).fit(X, y, method="gd", lr=1 / M, max_iter=20_000, tol=1e-9,
+                                       warn=False)
+    gap = gd.loss_history - star.loss_history[-1]
+    window = np.flatnonzero((gap < 1e-5) & (gap > 1e-11))
+    assert window.size > 20
+    measured = np.exp(np.polyfit(window, np.log(gap[window]), 1)[0])
+    assert abs(np.log(measured) / np.log((1 - lam_min / M) ** 2) - 1) < 0.03
