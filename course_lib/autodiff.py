@@ -21,12 +21,20 @@ derivative of the output with respect to *every* node of the graph.
     >>> round(w.grad, 6), round(b.grad, 6)          # (p - y)·x and p - y
     (-0.075083, -0.150166)
 
-Conventions (the same as PyTorch's):
+Conventions, and how they compare with PyTorch's:
 
-- gradients **accumulate**: a node used twice receives the sum of both contributions
-  (``x * x`` gives 2x), and calling ``backward()`` again adds to the stored ``grad``. Call
-  :meth:`Value.zero_grad` on the output (it zeroes every node of its graph) before a new pass;
-- ``relu`` has derivative 0 at exactly 0;
+- a node used twice receives the sum of both contributions (``x * x`` gives 2x), as in
+  PyTorch;
+- gradients **accumulate** in ``grad`` across calls, as in PyTorch, so call
+  :meth:`Value.zero_grad` on the output (it zeroes every node of its graph) before a new
+  pass. Unlike PyTorch, the engine keeps its graph: ``backward()`` may be called twice on the
+  same output, and the second call adds the same gradients again (``x * x`` at 3: 6, then 12).
+  PyTorch frees the values saved for the backward pass after the first call, and a second
+  ``backward()`` through the same graph raises ``RuntimeError`` ("Trying to backward through
+  the graph a second time ...") unless the first call was ``backward(retain_graph=True)``;
+- every node gets a ``grad``, constants and intermediate results included (PyTorch keeps
+  ``.grad`` only for leaf tensors with ``requires_grad=True``, unless ``retain_grad()``);
+- ``relu`` has derivative 0 at exactly 0, as in PyTorch;
 - the engine works in Python floats (IEEE float64).
 
 Errors are ``ValueError`` with a message that says what went wrong (the log of a number ≤ 0,

@@ -79,7 +79,7 @@ def _edge_point(centre, half_size, towards):
     return cx + scale * dx, cy + scale * dy
 
 
-def _node_text(node: Value, show_grad: bool) -> str:
+def _node_text(node: Value, show_grad: bool, show_constant_grad: bool = True) -> str:
     op = _OP_NAMES.get(node.op, node.op)
     if _is_constant(node):
         name = "constant"
@@ -88,13 +88,13 @@ def _node_text(node: Value, show_grad: bool) -> str:
     else:
         name = node.label or (f"[{op}]" if op else "input")
     lines = [name, f"{node.data:.4g}"]
-    if show_grad:
+    if show_grad and (show_constant_grad or not _is_constant(node)):
         lines.append(f"grad {node.grad:.4g}")
     return "\n".join(lines)
 
 
-def draw_graph(root: Value, *, show_grad: bool = True, title: str = "Computational graph",
-               ax=None, figsize=None):
+def draw_graph(root: Value, *, show_grad: bool = True, show_constant_grad: bool = True,
+               title: str = "Computational graph", ax=None, figsize=None):
     """Draw the graph of ``root`` and return ``(fig, ax)``.
 
     Parameters
@@ -103,6 +103,10 @@ def draw_graph(root: Value, *, show_grad: bool = True, title: str = "Computation
         The output node (usually the loss).
     show_grad : bool, default True
         Also print each node's ``grad`` (run ``root.backward()`` first).
+    show_constant_grad : bool, default True
+        With ``show_grad``, also print the ``grad`` of the constants (leaves the engine made
+        from plain numbers, such as a label). ``backward()`` computes an adjoint for every
+        node, constants included, but training never uses theirs; False leaves them out.
     title : str
         The axes title.
     ax : matplotlib Axes, optional
@@ -131,7 +135,8 @@ def draw_graph(root: Value, *, show_grad: bool = True, title: str = "Computation
         is_root = node is root
         face = "#FDE9D9" if is_root else ("#F2F2F2" if is_const else
                                           ("#DCEBF7" if not node.parents else "white"))
-        texts.append(ax.text(x, y, _node_text(node, show_grad), ha="center", va="center",
+        texts.append(ax.text(x, y, _node_text(node, show_grad, show_constant_grad),
+                             ha="center", va="center",
                              fontsize=8, zorder=3,
                              bbox={"boxstyle": "round,pad=0.35", "facecolor": face,
                                    "edgecolor": "#444444", "linewidth": 0.8}))

@@ -176,6 +176,30 @@ def test_gradient_accumulates_over_backward_calls_and_zero_grad():
     assert w.grad == 18.0
 
 
+def test_second_backward_differs_from_pytorch_as_the_docstring_says():
+    """The engine adds on a second backward(); PyTorch raises unless retain_graph=True."""
+    x = Value(3.0)
+    square = x * x
+    square.backward()
+    square.backward()
+    assert x.grad == 12.0
+    xt = torch.tensor(3.0, dtype=torch.float64, requires_grad=True)
+    square_t = xt * xt
+    square_t.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        square_t.backward()
+    assert float(xt.grad) == 6.0
+    xt.grad = None
+    square_t = xt * xt
+    square_t.backward(retain_graph=True)
+    square_t.backward()
+    assert float(xt.grad) == 12.0                      # then it accumulates, like the engine
+    # The engine keeps a grad on every node; torch only on leaves that require grad.
+    assert square.grad == 2.0 and not square_t.is_leaf and xt.is_leaf
+    with pytest.warns(UserWarning, match="not a leaf"):
+        assert square_t.grad is None
+
+
 def test_deep_graph_has_no_recursion_limit():
     x = Value(1.0)
     out = x

@@ -44,6 +44,22 @@ def test_draw_graph_without_grads_and_on_given_axes():
     plt.close(fig)
 
 
+def test_constant_grads_can_be_hidden():
+    loss = _bce_graph()
+    loss.backward()
+    fig, ax = draw_graph(loss, show_constant_grad=False)
+    texts = [t.get_text() for t in ax.texts]
+    constants = [t for t in texts if t.startswith("constant")]
+    assert constants and not any("grad" in t for t in constants)
+    others = [t for t in texts if not t.startswith("constant")]
+    assert others and all("grad" in t for t in others)             # x, w, b, ... keep theirs
+    assert len(texts) == len(loss.topological_order())
+    plt.close(fig)
+    fig, ax = draw_graph(loss)                                      # the default shows them all
+    assert all("grad" in t.get_text() for t in ax.texts)
+    plt.close(fig)
+
+
 def test_layout_layers_follow_the_forward_pass():
     loss = _bce_graph()
     layout = graph_layout(loss)
