@@ -1,15 +1,19 @@
 """Initialising the output bias to the class prior, and the loss that this initialisation gives.
 
 A classifier whose last layer is σ(w·h + b) starts, with small random weights, near
-p = σ(b). With the default b = 0 every prediction is about 1/2 and the initial loss is
-ln 2 ≈ 0.693 nats, however rare the positive class is; the first epochs are spent learning
-what the class prior is. Setting σ(b₀) = pos/N instead gives
+p = σ(b). With b = 0 (Keras's default for a dense layer's bias) every prediction is about 1/2
+and the initial loss is about ln 2 ≈ 0.693 nats, however rare the positive class is; the first
+epochs are spent learning what the class prior is. PyTorch's ``nn.Linear`` does not start at
+0: it draws its bias, like its weights, uniformly from ±1/√fan_in (±0.25 for 16 inputs), so the
+initial loss there is of the order of ln 2, above or below it depending on the draw. Setting σ(b₀) = pos/N instead gives
 
     b₀ = log(p / (1 − p)) = log(pos / neg),
 
 the logit of the base rate (and the maximum-likelihood intercept of a bias-only model). The
 loss of that constant prediction is the entropy of the base rate, H(p), which for 492 frauds
-among 284,807 transactions is about 0.0127 nats, some 54.5 times smaller than ln 2.
+among 284,807 transactions is about 0.0127 nats, some 54.5 times smaller than ln 2. An untrained
+network with this bias starts near H(p), not exactly at it, and not always above it: its logits
+vary around b₀ and, being functions of the features, correlate with the labels.
 """
 
 from __future__ import annotations
@@ -42,9 +46,15 @@ def prior_bias(pos, neg):
     b gives b = log(p / (1 − p)) = log(pos/neg): the log-odds of the positive class. The same
     follows from the odds: P(y=0)/P(y=1) = e^{−b} = neg/pos.
 
-    Stable computation: log of the ratio pos/neg, which keeps full relative accuracy when
-    pos ≈ neg (b near 0); if the ratio overflows or underflows (counts beyond ~1e300 apart),
-    log(pos) − log(neg) instead.
+    How to compute it: log(pos / neg), the log of the ratio, is the recommended form (and what
+    this function does). The ratio is rounded once, so b₀ has an absolute error of about one
+    unit roundoff (~1e-16); log(pos) − log(neg) adds the rounding errors of two logs of size
+    log(count), about 35 for counts near 1e15, and is up to that many times less accurate, which
+    matters most near b₀ = 0, where the difference cancels. Neither form keeps full *relative*
+    accuracy when b₀ is tiny (pos/neg within ~1e-12 of 1, say): an absolute error of ~1e-16 is
+    then a large part of b₀.
+    Only if the ratio overflows or underflows (counts beyond ~1e300 apart) does this function
+    fall back to log(pos) − log(neg).
 
     Parameters
     ----------
@@ -128,8 +138,9 @@ def base_rate_entropy(p):
     This is the smallest mean binary cross-entropy a *constant* prediction can achieve on data
     with base rate p: predicting q everywhere costs −p ln q − (1 − p) ln(1 − q), which is
     minimal at q = p, with value H(p). So it is the initial loss of a model whose output bias
-    is :func:`prior_bias` and whose other outputs start near 0. H(1/2) = ln 2, the loss at
-    b = 0.
+    is :func:`prior_bias`, approximately: an untrained network's logits spread around that
+    bias and correlate with the labels, which moves its loss a little, in either direction.
+    H(1/2) = ln 2, the loss at b = 0.
 
     Stable computation: by the convention 0·ln 0 = 0 (the limit of x ln x as x → 0), each term
     is 0 where its factor is 0, so H(0) = H(1) = 0 exactly, with no NaN from 0·(−inf); ln(1 − p)
@@ -156,8 +167,10 @@ def base_rate_entropy(p):
     --------
     >>> round(float(base_rate_entropy(492 / 284807)), 7)
     0.0127147
-    >>> round(float(base_rate_entropy(0.0018)), 5)   # the TensorFlow tutorial's rounded rate
+    >>> round(float(base_rate_entropy(0.0018)), 5)   # the rate the TensorFlow tutorial prints
     0.01317
+    >>> round(float(base_rate_entropy(0.0017)), 5)   # 492/284807 to two significant figures
+    0.01254
     >>> float(base_rate_entropy(0.0))
     0.0
     """

@@ -163,3 +163,45 @@ def test_entropy_is_the_smallest_constant_prediction_loss(p, q):
     if 0.0 < q < 1.0:
         cross = bce_with_logits(logit(q), p)
         assert cross >= h * (1 - 1e-12)
+
+
+# -- numbers the docstrings and chapter 4 state ----------------------------------------------------
+
+def test_pytorch_default_output_bias_is_uniform_in_plus_minus_one_over_sqrt_fan_in():
+    """PyTorch's nn.Linear does not start its bias at 0 (Keras does): a draw in ±1/√fan_in."""
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        biases = []
+        for seed in range(200):
+            torch.manual_seed(seed)
+            biases.append(torch.nn.Linear(16, 1).bias.item())
+    biases = np.array(biases)
+    assert np.all(np.abs(biases) <= 0.25) and np.sum(biases != 0.0) == 200
+    assert biases.min() < -0.2 and biases.max() > 0.2  # spread over the whole interval
+    assert abs(biases.mean()) < 0.05 and biases.std() == pytest.approx(0.25 / math.sqrt(3), rel=0.15)
+
+
+def test_prior_bias_ratio_form_is_more_accurate_than_the_difference_of_logs():
+    """The docstring's advice: log(pos/neg) has an absolute error of ~1 unit roundoff, while
+    log(pos) − log(neg) adds two rounded logs of size log(count) (measured against 50 digits)."""
+    from decimal import Decimal, getcontext
+
+    getcontext().prec = 50
+    worst_ratio, worst_difference = 0.0, 0.0
+    for pos, neg in ((10**15 + 1, 10**15), (10**15 + 7, 10**15 - 3), (999_999_937, 1_000_000_007),
+                     (492, 284_315), (3 * 10**14 + 1, 3 * 10**14)):
+        exact = float((Decimal(pos) / Decimal(neg)).ln())
+        worst_ratio = max(worst_ratio, abs(float(prior_bias(pos, neg)) - exact))
+        worst_difference = max(worst_difference, abs(math.log(pos) - math.log(neg) - exact))
+    assert worst_ratio <= 2.3e-16 and worst_difference > 2 * worst_ratio
+
+
+def test_tutorial_rate_is_not_the_base_rate_rounded():
+    """Chapter 4: 0.0018 is 4.2 % above π = 492/284,807 (two significant figures give 0.0017),
+    and its entropy is 3.6 % above H(π): the relative error shrinks."""
+    pi = 492 / 284_807
+    assert f"{pi:.2g}" == "0.0017"
+    assert round(100 * (0.0018 / pi - 1), 1) == 4.2
+    assert round(100 * (base_rate_entropy(0.0018) / base_rate_entropy(pi) - 1), 1) == 3.6
+    assert round(float(base_rate_entropy(0.0017)), 5) == 0.01254
