@@ -3,10 +3,22 @@
 The recipe (CS231n's notes on gradient checking): compute the gradient you derived by hand,
 compute a numerical estimate with :func:`numerical_gradient`, and compare the two with
 :func:`relative_error`, never with a plain difference, because gradients of very different
-sizes must be judged on one scale. In float64 with h = 1e−5 a correct gradient of a smooth
-function typically gives a relative error around 1e−10 or below; 1e−4 or more means a bug
-(or a kink, such as ReLU at 0, inside [x − h, x + h]). In float32 the same check cannot get
-below about 1e−3: do gradient checks in double precision.
+sizes must be judged on one scale.
+
+Reading the relative error in float64 (CS231n's rule of thumb, which chapter 2 follows): above
+1e−2 the gradient is probably wrong, between 1e−4 and 1e−2 it is suspicious, and a correct
+gradient of a smooth function should give 1e−7 or less. With h = 1e−5 it usually gives far
+less: chapter 2 measures a median of about 4e−11 over 200 points of a sigmoid unit's BCE. A
+larger error from a correct gradient has two usual causes: a kink, such as ReLU's at 0, within
+h of a coordinate of x (a pre-activation with |a| < h), and a gradient entry near 0, which
+leaves only rounding error to compare.
+
+The error depends on h and on the precision. Truncation error grows like h² and rounding
+error like ε·|f|/h (ε the machine epsilon), so the best h is of the order of ε^(1/3) and the
+best error of the order of ε^(2/3): about 5e−6 and 4e−11 in float64, 5e−3 and 2e−5 in float32.
+Measured in chapter 2 for float32: a median of about 1.5e−5 at its best h (about 2e−2), but
+about 2e−2 with the float64 habit h = 1e−5, where a correct gradient looks wrong. Do gradient
+checks in double precision.
 """
 
 from __future__ import annotations

@@ -189,3 +189,48 @@ def test_f_returning_none_or_a_tensor_that_requires_grad_is_explained():
     w = torch.tensor(2.0, requires_grad=True)
     with pytest.raises(TypeError, match=r"requires grad: return loss\.item\(\)"):
         numerical_gradient(lambda v: w * float(v), 1.0)
+
+
+# ------------------------------------------------- the numbers stated in the module docstring
+
+def _median_relative_error(dtype, h):
+    """Chapter 2's experiment: the BCE of a sigmoid unit (x = 0.5, b = 0.1, y = 0.7) as a
+    function of w, every operation in ``dtype``, central differences at 200 points in [−3, 3]
+    against the exact float64 gradient; the median relative error (None if h is too small)."""
+    x, b, y = 0.5, 0.1, 0.7
+    one = dtype(1)
+
+    def loss(w):
+        p = one / (one + np.exp(-(w * dtype(x) + dtype(b))))
+        return -(dtype(y) * np.log(p) + (one - dtype(y)) * np.log(one - p))
+
+    w = np.random.default_rng(4).uniform(-3.0, 3.0, size=200)
+    exact = (1.0 / (1.0 + np.exp(-(w * x + b))) - y) * x
+    w = w.astype(dtype)
+    plus, minus = w + dtype(h), w - dtype(h)
+    step = plus.astype(float) - minus.astype(float)
+    if np.any(step == 0):
+        return None
+    numeric = (loss(plus).astype(float) - loss(minus).astype(float)) / step
+    return float(np.median(relative_error(exact, numeric)))
+
+
+def test_docstring_numbers_float64_and_float32():
+    h_grid = np.logspace(-10, 0, 41)
+    assert 1e-11 < _median_relative_error(np.float64, 1e-5) < 1e-10          # "about 4e−11"
+    for dtype, (h_lo, h_hi), (e_lo, e_hi) in ((np.float64, (1e-6, 1e-4), (5e-12, 1e-10)),
+                                              (np.float32, (5e-3, 1e-1), (5e-6, 5e-5))):
+        errors = [(_median_relative_error(dtype, h), h) for h in h_grid]
+        best_error, best_h = min((e, h) for e, h in errors if e is not None)
+        eps = float(np.finfo(dtype).eps)
+        assert h_lo < best_h < h_hi and 0.1 < best_h / eps ** (1 / 3) < 10   # h of order ε^(1/3)
+        assert e_lo < best_error < e_hi and 0.1 < best_error / eps ** (2 / 3) < 10
+    assert 5e-3 < _median_relative_error(np.float32, 1e-5) < 1e-1             # "about 2e−2"
+
+
+def test_a_kink_within_h_makes_a_correct_gradient_look_wrong():
+    relu_sum = lambda v: float(np.sum(np.maximum(v, 0.0)))                    # noqa: E731
+    x = np.array([3e-6, 0.5, -0.7])                                           # |x₀| < h = 1e−5
+    exact = (x > 0).astype(float)
+    assert max_relative_error(exact, numerical_gradient(relu_sum, x, h=1e-5)) > 1e-2
+    assert max_relative_error(exact, numerical_gradient(relu_sum, x, h=1e-6)) < 1e-9
