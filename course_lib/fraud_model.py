@@ -1,6 +1,15 @@
 """The small network of the TensorFlow imbalanced-data tutorial, in PyTorch, with a seeded,
 reproducible training loop.
 
+How the port differs from the tutorial's Keras model: the tutorial's output layer applies the
+sigmoid and Keras's ``BinaryCrossentropy`` is computed on those probabilities; here the network
+returns logits and the loss is ``BCEWithLogitsLoss`` (the same function, computed stably from
+the logit). Keras initialises a dense layer's bias at 0 (weights Glorot-uniform), so the
+tutorial's untrained model predicts about 1/2 and its zero-bias baseline starts near ln 2;
+PyTorch's ``nn.Linear`` draws weights and bias uniformly from ±1/√fan_in, so ``output_bias=None``
+here means a random output bias in ±1/√hidden (±0.25), and an initial loss above or below ln 2
+depending on the seed.
+
 - :class:`FraudNet`: Linear(d, 16) → ReLU → Dropout(0.5) → Linear(16, 1); it returns logits
   (shape (N,)); the probability is their sigmoid. ``output_bias`` sets the last layer's bias.
 - :func:`make_model`: a FraudNet whose weights depend only on ``seed``, so two models made with
