@@ -1,7 +1,8 @@
-"""The grader on a folder of submissions made from the warm-up's student edition.
+"""The grader on a folder of submissions made from the warm-up's student edition (sandboxed).
 
 One submission of each kind: correct, partial (with its check cells deleted), empty (the
 unmodified student edition), a syntax error, an infinite loop, and a file that is not JSON.
+The attack suite (tests/test_attacks.py) covers hostile submissions.
 """
 
 import csv
@@ -98,26 +99,26 @@ def test_help_warns_that_student_code_is_untrusted(capsys):
     with pytest.raises(SystemExit):
         main(["grade", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    assert "untrusted" in text and "unshare -n" in text and "--workers" in text and "--timeout" in text
+    assert "untrusted" in text and "sandbox" in text and "--workers" in text and "--timeout" in text
+    assert "--no-sandbox" in text and "--notebook-timeout" in text and "--memory" in text
 
 
 # -- a multi-function exercise, partly written (review item 9), in-process ------------------------
 
 def _score_in_process(namespace):
-    import json
+    from course_lib.check.registry import exercises_for
+    from course_lib.grading.judge import SCORED, judge_exercise
+    from course_lib.grading.remote import LocalChannel
 
-    from course_lib.tools.grade import RESULT_TAG, SCORED, ExerciseScore, _store, run_exercise
-
-    line = run_exercise("ch3", "ex-ch3-two-forms", namespace)
-    assert line.startswith(RESULT_TAG)
-    score = ExerciseScore("ex-ch3-two-forms", 2.0)
-    _store(score, json.loads(line[len(RESULT_TAG):]), None)
+    exercise = next(e for e in exercises_for("ch3") if e.label == "ex-ch3-two-forms")
+    score, _ = judge_exercise(exercise, LocalChannel(namespace))
     assert score.status == SCORED
     return score
 
 
 def _feedback(score):
-    from course_lib.tools.grade import Submission, feedback_text
+    from course_lib.grading.judge import Submission
+    from course_lib.grading.reports import feedback_text
 
     return feedback_text(Submission("zoe", [score]), "ch3")
 

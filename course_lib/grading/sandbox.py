@@ -1,0 +1,227 @@
+"""How one submission's kernel is confined: bubblewrap, an unprivileged uid, limits.
+
+Each submission gets a *box*: a fresh private folder (the notebook's working folder, the
+kernel's ipc sockets and connection file, HOME, MPLCONFIGDIR, TMPDIR), bound read-write at the
+same path inside the sandbox. The kernel is started through a kernel spec (in a grader-owned
+folder, never the student's) whose argv is::
+
+    bwrap --unshare-net --unshare-pid --unshare-ipc --unshare-uts --unshare-cgroup-try
+          --die-with-parent --new-session --clearenv  <read-only binds>  --proc /proc --dev /dev
+          --tmpfs /tmp  --bind BOX BOX  --chdir BOX  <whitelisted environment>
+      -- prlimit --as=... --nproc=... --cpu=... --fsize=... --core=0 --nofile=...
+      -- setpriv --reuid U --regid U --clear-groups --inh-caps=-all --bounding-set=-all   (root only)
+      -- python -m ipykernel_launcher -f {connection_file}
+
+What that gives the student's code:
+
+- no network (a network namespace with only its own loopback; the grader talks to the kernel
+  over ipc sockets in the box);
+- a read-only view of the system (/usr, /bin, /lib*, /sbin, a few /etc files), of Python's base
+  prefix, of the virtual environment and of course_lib's source folder; nothing else of the
+  machine: not the submissions, not the output folder, not other boxes, not the repository;
+- its own PID namespace: it sees only its own processes, and every process it starts dies with
+  the kernel (bwrap's init is PID 1; when it goes, the kernel tears the namespace down);
+- run by the grader as root: an unprivileged uid per worker slot (``61000 + slot``), no
+  capabilities, so root-only files stay unreadable and RLIMIT_NPROC counts that submission's
+  processes only. Run by an ordinary user: an unprivileged user namespace (``--unshare-user``)
+  instead, and RLIMIT_NPROC is that user's current process count plus a headroom (the limit is
+  per real uid, so it also counts the grader's own processes);
+- limits: address space (``--memory``, default 2 GB), processes, CPU seconds, size of a written
+  file, no core dumps, open files;
+- an environment of a few whitelisted variables only (never the grader's).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: `sudo apt-get install -y bubblewrap`), or pass "
+                "--no-sandbox to grade trusted notebooks without it")
+BASE_UID = 61000
+ETC_FILES = ("ld.so.cache", "ld.so.conf", "localtime", "nsswitch.conf", "hosts", "mime.types")
+
+
+class SandboxUnavailable(RuntimeError):
+    """bwrap (or prlimit) is missing."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_mb: int = 2048        # RLIMIT_AS of the kernel
+    processes: int = 64          # RLIMIT_NPROC (per uid; see the module docstring)
+    cpu_s: int = 900             # RLIMIT_CPU of the kernel, in CPU seconds
+    file_mb: int = 256           # RLIMIT_FSIZE: the largest file it may write
+    open_files: int = 512        # RLIMIT_NOFILE
+
+
+def bwrap_path() -> str | None:
+    return shutil.which("bwrap") or (("/usr/bin/bwrap") if os.path.exists("/usr/bin/bwrap") else None)
+
+
+def require_sandbox() -> None:
+    """Raise SandboxUnavailable with the install command when bwrap or prlimit is missing."""
+    if bwrap_path() is None:
+        raise SandboxUnavailable(f"the grader's sandbox needs bwrap, which is not installed: {INSTALL_HINT}")
+    if shutil.which("prlimit") is None:
+        raise SandboxUnavailable("the grader's sandbox needs prlimit (util-linux), which is not installed")
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        raise SandboxUnavailable("the grader's sandbox needs setpriv (util-linux), which is not installed")
+
+
+def is_root() -> bool:
+    return os.geteuid() == 0
+
+
+def slot_uid(slot: int) -> int | None:
+    """The uid the kernel of worker slot ``slot`` runs as (None when the grader is not root)."""
+    return BASE_UID + int(slot) if is_root() else None
+
+
+def course_lib_folder() -> Path:
+    return Path(__file__).resolve().parents[1]
+
+
+def _user_process_count() -> int:
+    uid, count = os.getuid(), 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    count += 1
+            except OSError:
+                pass
+    return count
+
+
+def read_only_paths() -> list[Path]:
+    """What the sandbox may read: the system, Python, the venv, course_lib's source."""
+    paths = [Path(p) for p in ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin")]
+    paths += [Path("/etc") / name for name in ETC_FILES]
+    paths += [Path(sys.base_prefix), Path(sys.prefix), course_lib_folder()]
+    real = Path(sys.executable).resolve().parent.parent
+    paths.append(real)
+    seen, result = set(), []
+    for path in paths:
+        if path in seen or not os.path.lexists(path):
+            continue
+        seen.add(path)
+        result.append(path)
+    return result
+
+
+def _parents(path: Path) -> list[Path]:
+    return [p for p in reversed(path.parents) if str(p) != "/"]
+
+
+def bwrap_argv(box: Path, limits: Limits, uid: int | None, python: str | None = None) -> list[str]:
+    """The kernel spec's argv (with ``{connection_file}`` for jupyter_client to fill in)."""
+    box = Path(box)
+    argv = [bwrap_path() or "bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+            "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv",
+            "--hostname", "grading"]
+    if uid is None:
+        argv += ["--unshare-user"]
+    # /tmp first, so that read-only paths below it (a venv in /tmp) and the box are bound on top
+    argv += ["--tmpfs", "/tmp"]
+    made = {Path("/tmp")}
+
+    def parents(path: Path) -> None:
+        for parent in _parents(path):
+            if parent not in made and not os.path.islink(parent) and parent.parts[1] not in ("usr", "proc", "dev"):
+                argv.extend(["--perms", "0755", "--dir", str(parent)])
+                made.add(parent)
+
+    system = {Path(p) for p in ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin")}
+    for path in read_only_paths():
+        if path in system and os.path.islink(path):
+            argv += ["--symlink", os.readlink(path), str(path)]
+            continue
+        if path not in system:
+            parents(path)
+        argv += ["--ro-bind", str(path), str(path)]
+    argv += ["--proc", "/proc", "--dev", "/dev"]
+    parents(box)
+    argv += ["--bind", str(box), str(box), "--chdir", str(box)]
+    env = {
+        "HOME": str(box), "TMPDIR": str(box / "tmp"), "MPLCONFIGDIR": str(box / "mpl"),
+        "IPYTHONDIR": str(box / "ipython"), "JUPYTER_RUNTIME_DIR": str(box / "runtime"),
+        "JUPYTER_CONFIG_DIR": str(box / "jupyter"), "JUPYTER_DATA_DIR": str(box / "jupyter"),
+        "PATH": f"{Path(sys.prefix) / 'bin'}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
+        "USER": "student", "LOGNAME": "student", "MPLBACKEND": "Agg", "COURSE_CHECK_STRICT": "0",
+        "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1", "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    for key, value in env.items():
+        argv += ["--setenv", key, value]
+    processes = limits.processes if uid is not None else _user_process_count() + limits.processes
+    argv += ["--", shutil.which("prlimit") or "/usr/bin/prlimit",
+             f"--as={limits.memory_mb * 2**20}", f"--nproc={processes}", f"--cpu={limits.cpu_s}",
+             f"--fsize={limits.file_mb * 2**20}", "--core=0", f"--nofile={limits.open_files}", "--"]
+    if uid is not None:
+        argv += [shutil.which("setpriv") or "/usr/bin/setpriv", "--reuid", str(uid), "--regid", str(uid),
+                 "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--"]
+    argv += [python or sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    return argv
+
+
+def plain_argv(python: str | None = None) -> list[str]:
+    """The kernel argv without a sandbox (``--no-sandbox``)."""
+    return [python or sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+
+
+def unsandboxed_env(box: Path) -> dict[str, str]:
+    """The kernel spec's env without a sandbox: the grader's own, plus the grading settings."""
+    return {"HOME": str(box), "MPLCONFIGDIR": str(box / "mpl"), "MPLBACKEND": "Agg", "COURSE_CHECK_STRICT": "0",
+            "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "IPYTHONDIR": str(box / "ipython")}
+
+
+def make_box(root: Path, name: str, uid: int | None) -> Path:
+    """A fresh private folder under the grader-owned ``root``, owned by ``uid`` (0700)."""
+    box = Path(root) / name
+    if box.exists():
+        remove_box(box)
+    box.mkdir(mode=0o700)
+    for sub in ("tmp", "mpl", "ipython", "runtime", "jupyter"):
+        (box / sub).mkdir(mode=0o700)
+        if uid is not None:
+            os.chown(box / sub, uid, uid)
+    if uid is not None:
+        os.chown(box, uid, uid)
+    return box
+
+
+def remove_box(box: Path) -> None:
+    """Delete a box (never following the student's symlinks out of it)."""
+    shutil.rmtree(box, ignore_errors=True)
+
+
+def write_kernel_spec(spec_root: Path, name: str, argv: list[str], env: dict | None = None) -> str:
+    """A kernel spec ``<spec_root>/kernels/<name>/kernel.json``; returns the kernel name."""
+    folder = Path(spec_root) / "kernels" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = {"argv": argv, "display_name": "grading sandbox", "language": "python",
+            "interrupt_mode": "message", "env": env or {}, "metadata": {"debugger": False}}
+    (folder / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
+    return name
+
+
+def processes_of_uid(uid: int) -> list[int]:
+    """PIDs of the live processes (not zombies) owned by ``uid`` (to check that nothing is left)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status", encoding="utf-8") as handle:
+                status = handle.read()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("Uid", "").split()[:1] == [str(uid)] and not fields.get("State", "").strip().startswith("Z"):
+            pids.append(int(entry))
+    return pids

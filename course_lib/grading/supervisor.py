@@ -1,0 +1,201 @@
+"""The supervisor: one worker process per submission, results kept as they come, resume.
+
+``grade_folder`` lists the submissions, then keeps up to ``workers`` worker processes
+(:mod:`.worker`) busy, each in its own slot (its own sandbox uid). A worker writes its result
+atomically to ``<folder of the CSV>/.grading/<student>.json`` together with the notebook's
+sha256, the chapter and the settings; the supervisor reads it back through the judge's
+validation. A worker that dies (killed, out of memory, a bug) or overruns its wall time costs only
+its submission: it is recorded as a grader error and the next one starts in its slot.
+
+Because every result is on disk as soon as it is known, a grader that is killed or crashes loses
+nothing already graded: a re-run reuses every stored result whose notebook, chapter and settings
+are unchanged (and retries grader errors). grades.csv is rewritten atomically after each result,
+and the feedback file of a student as soon as their result is in.
+
+Files in the folder that are not ``*.ipynb`` (``x.IPYNB``, ``x.ipynb.bak``, a symlink, a folder),
+and student ids that differ only in case, are reported (``skipped`` and notes), never silently
+dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from course_lib.check.registry import find_chapter
+
+from . import sandbox
+from .judge import InvalidResult, empty_submission, submission_from_dict
+from .reports import csv_text, write_atomic, write_feedback
+from .worker import Settings, sha256_of, state_record
+
+STATE_DIR = ".grading"
+
+
+@dataclass
+class Listing:
+    notebooks: list[Path] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)       # "name: why"
+    case_clashes: dict = field(default_factory=dict)      # student -> the other ids
+
+
+def list_submissions(folder: Path) -> Listing:
+    listing = Listing()
+    for entry in sorted(os.listdir(folder)):
+        path = Path(folder) / entry
+        if entry.startswith(".") and entry in (".", ".."):
+            continue
+        if path.is_symlink():
+            listing.skipped.append(f"{entry}: a symbolic link (not graded)")
+        elif not path.is_file():
+            listing.skipped.append(f"{entry}: not a file (not graded)")
+        elif not entry.endswith(".ipynb") or entry == ".ipynb":
+            hint = " (rename it to end in .ipynb)" if ".ipynb" in entry.lower() else ""
+            listing.skipped.append(f"{entry}: not a .ipynb file, not graded{hint}")
+        else:
+            listing.notebooks.append(path)
+    by_lower: dict[str, list[str]] = {}
+    for path in listing.notebooks:
+        by_lower.setdefault(path.stem.lower(), []).append(path.stem)
+    for ids in by_lower.values():
+        if len(ids) > 1:
+            for student in ids:
+                listing.case_clashes[student] = [other for other in ids if other != student]
+    return listing
+
+
+def _set_parent_death_signal() -> None:
+    """Run in the worker before exec: die with the supervisor (Linux prctl PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
+    except Exception:  # noqa: BLE001 - not Linux: the worker then outlives a killed supervisor
+        pass
+
+
+def _load_state(path: Path, chapter: str, sha: str, settings: Settings):
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        if record.get("chapter") != chapter or record.get("sha256") != sha or \
+                record.get("settings") != settings.fingerprint():
+            return None
+        return submission_from_dict(record["submission"], chapter)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, InvalidResult):
+        return None
+
+
+def grade_folder(folder: Path, chapter: str, out_csv: Path, *, cell_timeout: float = 60,
+                 notebook_timeout: float = 600, workers: int = 1, memory_mb: int = 2048,
+                 use_sandbox: bool = True, progress=None, resume: bool = True, listing_out=None) -> list:
+    """Grade every ``*.ipynb`` in ``folder``; write grades.csv and the feedback files next to it.
+
+    Returns the submissions sorted by student id. ``listing_out``, a list, receives the names
+    that were not graded and why. Raises SandboxUnavailable when the sandbox is asked for and
+    bwrap is missing."""
+    key = find_chapter(chapter).key
+    if use_sandbox:
+        sandbox.require_sandbox()
+    settings = Settings(cell_timeout=cell_timeout, notebook_timeout=notebook_timeout, memory_mb=memory_mb,
+                        sandbox=use_sandbox)
+    out_csv = Path(out_csv).absolute()
+    state_dir = out_csv.parent / STATE_DIR
+    state_dir.mkdir(parents=True, exist_ok=True)
+    listing = list_submissions(Path(folder))
+    if listing_out is not None:
+        listing_out.extend(listing.skipped)
+    not_graded = out_csv.parent / "not_graded.txt"
+    if listing.skipped:
+        write_atomic(not_graded, "".join(line + "\n" for line in listing.skipped))
+    elif not_graded.exists():
+        not_graded.unlink()
+
+    results: dict[str, object] = {}
+    pending = []
+    for path in listing.notebooks:
+        sha = sha256_of(path)
+        stored = _load_state(state_dir / f"{path.stem}.json", key, sha, settings) if resume else None
+        if stored is not None and stored.status != "grader error":
+            results[path.stem] = stored
+            if progress:
+                progress(stored)
+        else:
+            pending.append((path, sha))
+
+    def finish(sub) -> None:
+        clashes = listing.case_clashes.get(sub.student)
+        if clashes:
+            note = "student id differs only in case from " + ", ".join(clashes)
+            if note not in sub.notes:
+                sub.notes.append(note)
+        results[sub.student] = sub
+        write_feedback(sub, key, out_csv)
+        write_atomic(out_csv, csv_text(list(results.values()), key))
+        if progress:
+            progress(sub)
+
+    for sub in list(results.values()):
+        finish(sub)
+
+    wall = 2 * notebook_timeout + 4 * cell_timeout + 120   # a worker past this is killed
+    free_slots = list(range(max(1, workers)))
+    running: dict = {}   # slot -> (process, path, sha, started)
+    queue = list(pending)
+    while queue or running:
+        while queue and free_slots:
+            slot = free_slots.pop(0)
+            path, sha = queue.pop(0)
+            state = state_dir / f"{path.stem}.json"
+            try:
+                state.unlink()
+            except FileNotFoundError:
+                pass
+            job = {"notebook": str(path.absolute()), "chapter": key, "slot": slot, "state": str(state),
+                   "settings": settings.fingerprint()}
+            with open(state_dir / f"{path.stem}.log", "wb") as log:
+                process = subprocess.Popen([sys.executable, "-m", "course_lib.grading.worker", json.dumps(job)],
+                                           stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                           preexec_fn=_set_parent_death_signal, cwd=str(state_dir))
+            running[slot] = (process, path, sha, time.monotonic())
+        time.sleep(0.05)
+        for slot, (process, path, sha, started) in list(running.items()):
+            code = process.poll()
+            if code is None and time.monotonic() - started > wall:
+                process.kill()
+                code = process.wait()
+                why = f"the worker overran its wall time of {wall:g} s and was killed"
+            elif code is None:
+                continue
+            else:
+                why = f"the worker died (exit code {code})"
+            del running[slot]
+            free_slots.append(slot)
+            free_slots.sort()
+            if use_sandbox and sandbox.is_root():
+                _kill_leftovers(sandbox.slot_uid(slot))
+            sub = _load_state(state_dir / f"{path.stem}.json", key, sha, settings)
+            if sub is None:
+                sub = empty_submission(path.stem, key, status="grader error", notes=[why + "; score 0"])
+                write_atomic(state_dir / f"{path.stem}.json",
+                             json.dumps(state_record(sub, key, sha, settings)))
+            finish(sub)
+    subs = sorted(results.values(), key=lambda s: s.student)
+    write_atomic(out_csv, csv_text(subs, key))
+    return subs
+
+
+def _kill_leftovers(uid: int | None) -> None:
+    """Belt and braces: no process of a slot's uid survives its submission."""
+    if uid is None:
+        return
+    for pid in sandbox.processes_of_uid(uid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass

@@ -1,0 +1,119 @@
+"""Grades one submission: its own box, its own sandboxed kernel, the judge in this process.
+
+    python -m course_lib.grading.worker '<json settings>'
+
+is how the supervisor starts it (one process per submission, so that a worker killed by
+anything costs only that submission). The result is written atomically to the state file the
+supervisor names, with the notebook's sha256, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from course_lib.check.registry import exercises_for, find_chapter
+
+from . import sandbox
+from .judge import NOT_RUN, empty_submission, find_shortcuts, judge_chapter, validate_submission
+from .kernel_runner import KernelRunner, clean_error, run_cells
+from .reports import write_atomic
+
+
+@dataclass(frozen=True)
+class Settings:
+    cell_timeout: float = 60
+    notebook_timeout: float = 600
+    memory_mb: int = 2048
+    sandbox: bool = True
+    output_mb: int = 4
+
+    def fingerprint(self) -> dict:
+        return asdict(self)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def grade_notebook(path: Path, chapter: str, settings: Settings = Settings(), slot: int = 0):
+    """Run one submission in its sandbox and judge it; never raises for a bad submission."""
+    from course_lib.tools import _notebook_format as fmt
+
+    path = Path(path)
+    key = find_chapter(chapter).key
+    sub = empty_submission(path.stem, key)
+    try:
+        nb = fmt.read_notebook(path)
+    except ValueError as exc:
+        sub.status = "unreadable"
+        sub.notes.append(str(exc)[:400])
+        return sub
+    sources = [(i, cell.source) for i, cell in enumerate(nb.cells)
+               if cell.get("cell_type") == "code" and isinstance(cell.get("source"), str)]
+    names = [name for e in exercises_for(key) for name in e.functions]
+    static = find_shortcuts([source for _, source in sources], names)
+
+    uid = sandbox.slot_uid(slot) if settings.sandbox else None
+    root = Path(tempfile.mkdtemp(prefix="cg-", dir="/tmp" if os.path.isdir("/tmp") else None))
+    runner = None
+    try:
+        box = sandbox.make_box(root, "box", uid)
+        (box / "notebook.ipynb").write_bytes(path.read_bytes())
+        if settings.sandbox:
+            limits = sandbox.Limits(memory_mb=settings.memory_mb,
+                                    cpu_s=int(2 * settings.notebook_timeout + 120))
+            argv, env = sandbox.bwrap_argv(box, limits, uid), {}
+        else:
+            argv, env = sandbox.plain_argv(), sandbox.unsandboxed_env(box)
+        name = sandbox.write_kernel_spec(root / "spec", f"course-grade-{slot}", argv, env)
+        runner = KernelRunner(box, name, root / "spec", output_cap=settings.output_mb * 2**20,
+                              call_timeout=settings.cell_timeout)
+        runner.start(uid)
+        run = run_cells(runner, sources, cell_timeout=settings.cell_timeout,
+                        notebook_timeout=settings.notebook_timeout)
+        sub.status, sub.notes = run.status, list(run.notes)
+        if not run.ended:
+            runner.call_deadline = time.monotonic() + settings.notebook_timeout
+            judge_chapter(key, runner, sub)
+        else:
+            for score in sub.scores:
+                score.status = NOT_RUN
+    except Exception as exc:  # noqa: BLE001 - a kernel that cannot start, ...
+        sub.status = "grader error"
+        sub.notes.append(clean_error(f"{type(exc).__name__}: {exc}"))
+        for score in sub.scores:
+            score.status = NOT_RUN
+    finally:
+        if runner is not None:
+            runner.shutdown()
+        sandbox.remove_box(root)
+    sub.shortcuts = {**sub.shortcuts, **static}
+    return validate_submission(sub, key)
+
+
+def state_record(sub, chapter: str, sha256: str, settings: Settings) -> dict:
+    return {"chapter": chapter, "sha256": sha256, "settings": settings.fingerprint(), "submission": sub.to_dict()}
+
+
+def main(argv: list[str]) -> int:
+    job = json.loads(argv[0])
+    settings = Settings(**job["settings"])
+    sha = sha256_of(Path(job["notebook"]))
+    sub = grade_notebook(Path(job["notebook"]), job["chapter"], settings, int(job["slot"]))
+    write_atomic(Path(job["state"]), json.dumps(state_record(sub, job["chapter"], sha, settings)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
