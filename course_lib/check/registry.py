@@ -41,6 +41,7 @@ CHAPTERS: tuple[Chapter, ...] = (
     Chapter("ch2", "ch2_backprop", "ch2"),
     Chapter("ch3", "ch3_cross_entropy", "ch3"),
     Chapter("ch4", "ch4_prior_bias", "ch4"),
+    Chapter("ch5", "ch5_softmax", "ch5"),
 )
 
 
