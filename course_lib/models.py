@@ -332,8 +332,11 @@ class LogisticRegression:
           step; 2/M is also the stability limit of gradient descent on a quadratic of
           curvature M. lr = 1/M maximises that guaranteed decrease (‖∇L‖²/(2M)) and is the
           rate for which the standard bound L_k − L* <= ‖θ_0 − θ*‖²/(2·lr·k) is stated; it
-          is the rate chapter 1 uses. Since M is a worst case, a larger lr may still converge
-          (chapter 1's 4/M does) or not (8/M). Near the minimum the gap L − L* shrinks by
+          is the rate chapter 1 uses. M bounds the curvature everywhere and, with l2 = 0, is
+          the curvature at the default start w = 0, b = 0 (every p = 1/2); near the minimum
+          the largest curvature λ_max(H*) is smaller, and there lr < 2/λ_max(H*) is enough for
+          stability: chapter 1's 4/M overshoots at first and still converges, 8/M ends in a
+          2-cycle. Near the minimum the gap L − L* shrinks by
           about (1 − lr·λ_min)² per step, λ_min the smallest eigenvalue of the Hessian there:
           linear convergence, slow when the problem is ill-conditioned.
         - ``method="newton"``: Newton's method, θ ← θ − H⁻¹∇L(θ), which for this loss is

@@ -337,6 +337,8 @@ def test_gradient_descent_step_size_bounds_of_the_fit_docstring(l2):
     X = X + 3.0                                                  # uncentred: ill-conditioned
     X1 = np.column_stack([X, np.ones(len(y))])
     M = np.linalg.eigvalsh(X1.T @ X1).max() / (4 * len(y)) + l2
+    at_start = np.linalg.eigvalsh(logistic_hessian(X, np.zeros(2), 0.0, l2=l2)).max()
+    assert at_start <= M * (1 + 1e-12) and (l2 > 0 or np.isclose(at_start, M, rtol=1e-12))
     for factor in (1.0, 1.9):
         fit = LogisticRegression(l2=l2).fit(X, y, method="gd", lr=factor / M, max_iter=400, tol=0.0,
                                             warn=False)
