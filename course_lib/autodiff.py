@@ -25,9 +25,10 @@ Conventions, and how they compare with PyTorch's:
 
 - a node used twice receives the sum of both contributions (``x * x`` gives 2x), as in
   PyTorch;
-- gradients **accumulate** in ``grad`` across calls, as in PyTorch, so call
-  :meth:`Value.zero_grad` on the output (it zeroes every node of its graph) before a new
-  pass. Unlike PyTorch, the engine keeps its graph: ``backward()`` may be called twice on the
+- gradients **accumulate** in ``grad`` across calls, as PyTorch's leaf ``.grad`` does, so
+  call :meth:`Value.zero_grad` on the output (it sets every node of its graph to 0) before a
+  new pass. PyTorch's ``zero_grad()`` is called on the optimiser or the module, that is on the
+  parameters, and by default (``set_to_none=True``) sets ``.grad`` to ``None`` rather than 0. Unlike PyTorch, the engine keeps its graph: ``backward()`` may be called twice on the
   same output, and the second call adds the same gradients again (``x * x`` at 3: 6, then 12).
   PyTorch frees the values saved for the backward pass after the first call, and a second
   ``backward()`` through the same graph raises ``RuntimeError`` ("Trying to backward through

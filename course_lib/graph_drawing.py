@@ -94,7 +94,9 @@ def _node_text(node: Value, show_grad: bool, show_constant_grad: bool = True) ->
 
 
 def draw_graph(root: Value, *, show_grad: bool = True, show_constant_grad: bool = True,
-               title: str = "Computational graph", ax=None, figsize=None):
+               title: str = "Computational graph",
+               xlabel: str = "forward pass: inputs on the left, the output on the right",
+               ax=None, figsize=None):
     """Draw the graph of ``root`` and return ``(fig, ax)``.
 
     Parameters
@@ -109,6 +111,9 @@ def draw_graph(root: Value, *, show_grad: bool = True, show_constant_grad: bool 
         node, constants included, but training never uses theirs; False leaves them out.
     title : str
         The axes title.
+    xlabel : str
+        The text under the graph (by default it says how to read the forward pass; a
+        drawing of gradients may say how to read the backward pass instead).
     ax : matplotlib Axes, optional
         Where to draw; a new figure is made if None.
     figsize : (float, float), optional
@@ -145,7 +150,7 @@ def draw_graph(root: Value, *, show_grad: bool = True, show_constant_grad: bool 
     ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
     ax.set_ylim(min(ys) - 0.7, max(ys) + 0.7)
     ax.set_title(title)
-    ax.set_xlabel("forward pass: inputs on the left, the output on the right")
+    ax.set_xlabel(xlabel)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.grid(False)

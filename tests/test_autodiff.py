@@ -198,6 +198,12 @@ def test_second_backward_differs_from_pytorch_as_the_docstring_says():
     assert square.grad == 2.0 and not square_t.is_leaf and xt.is_leaf
     with pytest.warns(UserWarning, match="not a leaf"):
         assert square_t.grad is None
+    # PyTorch's zero_grad() works on the parameters and sets .grad to None by default.
+    optimiser = torch.optim.SGD([xt], lr=0.1)
+    optimiser.zero_grad()
+    assert xt.grad is None
+    square.zero_grad()
+    assert x.grad == 0.0 and square.grad == 0.0
 
 
 def test_deep_graph_has_no_recursion_limit():

@@ -57,6 +57,10 @@ def test_constant_grads_can_be_hidden():
     plt.close(fig)
     fig, ax = draw_graph(loss)                                      # the default shows them all
     assert all("grad" in t.get_text() for t in ax.texts)
+    assert ax.get_xlabel().startswith("forward pass")
+    plt.close(fig)
+    fig, ax = draw_graph(loss, xlabel="backward pass: read right to left")
+    assert ax.get_xlabel() == "backward pass: read right to left"
     plt.close(fig)
 
 
