@@ -518,11 +518,18 @@ class Preprocessor:
         return Z
 
     def fit(self, X_train) -> "Preprocessor":
-        """Learn the mean and standard deviation of each column from the training rows."""
+        """Learn the mean and standard deviation of each column from the training rows.
+
+        A column that is constant on the training rows is only centred (scale 1). Constancy is
+        detected by comparing the column's largest and smallest values: its computed standard
+        deviation need not be 0 (``np.std(np.full(1000, 0.1))`` is 1.4e-17), and dividing by it
+        would blow rounding noise up to ±1 and beyond.
+        """
         Z = self._log_amount(self._check(X_train))
-        self.mean_ = Z.mean(axis=0)
+        constant = Z.max(axis=0) == Z.min(axis=0)
+        self.mean_ = np.where(constant, Z[0], Z.mean(axis=0))  # a constant column centres to exactly 0
         std = Z.std(axis=0)
-        self.std_ = np.where(std > 0, std, 1.0)  # a constant column is only centred
+        self.std_ = np.where(constant | (std == 0), 1.0, std)
         return self
 
     def transform(self, X) -> np.ndarray:

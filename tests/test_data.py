@@ -325,3 +325,19 @@ def test_synthetic_difficulty_number_in_the_docstring():
     s_test = np.column_stack([prep.transform(d.X[test]), np.ones(len(test))]) @ w
     assert round(average_precision(d.y[test], s_test), 3) == 0.655
     assert "0.655" in make_fraud_like.__doc__
+
+
+def test_preprocessor_constant_column_with_inexact_mean_is_only_centred():
+    """np.std of a constant 0.1 column is 1.4e-17, not 0: the column must still be only centred."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1000, 30))
+    X[:, 1] = 0.1  # V1 constant; its float64 std is not exactly 0
+    X[:, -1] = np.abs(X[:, -1])  # Amount >= 0
+    assert np.std(X[:, 1]) > 0
+    prep = Preprocessor().fit(X)
+    Z = prep.transform(X)
+    k = FEATURE_NAMES[1:].index("V1")  # Time is dropped
+    assert np.all(Z[:, k] == 0.0)
+    other = X[:3].copy()
+    other[:, 1] = 0.1000001
+    assert np.allclose(prep.transform(other)[:, k], 1e-7, rtol=1e-6)
