@@ -25,6 +25,13 @@ def lenient(monkeypatch):
 def good_standardise(X_train, X_other, clip=5.0):
     X_train, X_other = np.asarray(X_train, dtype=float), np.asarray(X_other, dtype=float)
     std = X_train.std(axis=0)
+    constant = X_train.max(axis=0) == X_train.min(axis=0)
+    return np.clip((X_other - X_train.mean(axis=0)) / np.where(constant, 1.0, std), -clip, clip)
+
+
+def standardise_std_guard(X_train, X_other, clip=5.0):  # std > 0 misses a constant 0.1 column
+    X_train, X_other = np.asarray(X_train, dtype=float), np.asarray(X_other, dtype=float)
+    std = X_train.std(axis=0)
     return np.clip((X_other - X_train.mean(axis=0)) / np.where(std > 0, std, 1.0), -clip, clip)
 
 
@@ -94,7 +101,7 @@ def standardise_ddof1(X_train, X_other, clip=5.0):
 def standardise_in_place(X_train, X_other, clip=5.0):
     std = X_train.std(axis=0)
     X_other -= X_train.mean(axis=0)
-    X_other /= np.where(std > 0, std, 1.0)
+    X_other /= np.where(X_train.max(axis=0) == X_train.min(axis=0), 1.0, std)
     return np.clip(X_other, -clip, clip)
 
 
@@ -156,7 +163,8 @@ def init_by_attribute(model, pos, neg):
 CASES = [
     (ch4.ch4_standardise, good_standardise, [standardise_own_statistics, standardise_pooled,
                                              standardise_unclipped, standardise_divides_by_zero,
-                                             standardise_ddof1, standardise_in_place]),
+                                             standardise_ddof1, standardise_in_place,
+                                             standardise_std_guard]),
     (ch4.ch4_expected_initial_loss, good_initial_loss, [initial_loss_without_spread, initial_loss_tau_not_squared,
                                                         initial_loss_classes_swapped, initial_loss_naive,
                                                         initial_loss_without_labels, initial_loss_delta_sign,

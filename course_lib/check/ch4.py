@@ -44,8 +44,9 @@ def _sigmoid(s: float) -> float:
 
 def _reference_standardise(X_train, X_other, clip=5.0) -> np.ndarray:
     X_train, X_other = np.asarray(X_train, dtype=float), np.asarray(X_other, dtype=float)
+    constant = X_train.max(axis=0) == X_train.min(axis=0)  # its computed std need not be exactly 0
     mean, std = X_train.mean(axis=0), X_train.std(axis=0)
-    return np.clip((X_other - mean) / np.where(std > 0, std, 1.0), -clip, clip)
+    return np.clip((X_other - mean) / np.where(constant | (std == 0), 1.0, std), -clip, clip)
 
 
 def ch4_standardise(standardise) -> CheckResult:
@@ -89,6 +90,15 @@ def ch4_standardise(standardise) -> CheckResult:
     c.close("the default clip is 5", lambda: run(X_train, X_far), _reference_standardise(X_train, X_far, 5.0),
             rtol=1e-9, inputs=f"{train_text}, X_other = [[100, -1, 9], [-100, 2, 5]], clip not given",
             hint="Give clip the default value 5.0 in the def line.")
+
+    X_tenths = np.column_stack([np.full(1000, 0.1), np.arange(1000.0)])  # np.std of column 0: 1.4e-17
+    X_near = np.array([[0.1000001, 3.0], [0.0999999, 500.0]])
+    c.close("a constant column whose computed std is not exactly 0 is only centred",
+            lambda: run(X_tenths, X_near, clip=5.0), _reference_standardise(X_tenths, X_near), rtol=1e-6,
+            atol=1e-12, inputs="X_train: 1000 rows, column 0 all 0.1, column 1 = 0, 1, ..., 999; "
+                               "X_other = [[0.1000001, 3], [0.0999999, 500]], clip = 5.0",
+            hint="np.std(np.full(1000, 0.1)) is about 1.4e-17, not 0: detect a constant column by "
+                 "comparing its largest and smallest values, not by std > 0.")
 
     def inputs_kept():
         a, b = X_train.copy(), X_shifted.copy()
