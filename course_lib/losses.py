@@ -35,6 +35,9 @@ with respect to the label: that is what training needs. For "mean" and "sum" the
 gradient of that scalar, with the shape of the prediction argument (summed over any axis it was
 broadcast along, as autograd does); for "none" they return the elementwise derivatives
 dℓᵢ/dsᵢ in the broadcast shape (the Jacobian of an elementwise loss is diagonal).
+
+Also here: the focal loss of Lin et al. (2017) on logits, :func:`focal_loss_with_logits`, its
+gradient and :func:`focal_best_constant`, the constant prediction it prefers (not the base rate).
 """
 
 from __future__ import annotations
@@ -63,6 +66,9 @@ __all__ = [
     "logistic_loss_grad",
     "cross_entropy",
     "cross_entropy_grad",
+    "focal_loss_with_logits",
+    "focal_loss_with_logits_grad",
+    "focal_best_constant",
     "LOG_CLAMP",
     "BCE_GRAD_EPS",
 ]
@@ -639,3 +645,127 @@ def cross_entropy_grad(S, y, weight=None, label_smoothing=0.0, reduction="mean")
     if reduction == "mean":
         grad = grad / denominator
     return grad
+
+
+# ---------------------------------------------------------------------------------------------
+# Focal loss (chapter 4, §Focal loss)
+# ---------------------------------------------------------------------------------------------
+
+def _focal_parts(s, y, gamma, alpha):
+    """Validated (s's shape, s, y, gamma, alpha weight per example) for the focal-loss functions."""
+    s = as_float_array(s, "s", allow_inf=False, inf_reason=_INFINITE_LOGIT)
+    y = as_float_array(y, "y")
+    check_in_set(y, "y", (0.0, 1.0), hint="the focal loss is defined for hard labels 0 or 1")
+    s_shape = s.shape
+    s, y = check_same_shape(s=s, y=y)
+    g = as_float_array(gamma, "gamma", allow_inf=False)
+    if g.ndim != 0 or not float(g) >= 0:
+        raise ValueError(f"gamma must be a single number >= 0, not {gamma!r}")
+    if alpha is None:
+        a = 1.0
+    else:
+        al = as_float_array(alpha, "alpha", allow_inf=False)
+        if al.ndim != 0 or not 0.0 <= float(al) <= 1.0:
+            raise ValueError(f"alpha must be a single number in [0, 1] (the positives' weight), not {alpha!r}")
+        a = np.where(y == 1, float(al), 1.0 - float(al))
+    return s_shape, s, y, float(g), a
+
+
+def focal_loss_with_logits(s, y, gamma=2.0, alpha=None, reduction="mean"):
+    """The focal loss of Lin et al. (2017) on logits, stable for every finite s (|s| up to 1e300).
+
+    Formula, per example, with t = 2y − 1, p_t = σ(t·s) the probability given to the true class,
+    and α_t = α for a positive, 1 − α for a negative (1 when ``alpha`` is None):
+
+        FL = −α_t (1 − p_t)^γ log p_t.
+
+    γ = 0 gives BCE (:func:`bce_with_logits`); γ > 0 shrinks the loss of well-classified
+    examples (p_t near 1) by the factor (1 − p_t)^γ, so the many easy negatives of a rare class
+    weigh less.
+
+    Stable computation, with m = t·s: −log p_t = softplus(−m) and 1 − p_t = σ(−m), so
+    (1 − p_t)^γ = exp(−γ·softplus(m)) and
+
+        FL = α_t · exp(−γ·softplus(m)) · softplus(−m):
+
+    no σ is rounded to 1 first, exp only sees arguments ≤ 0, and at m = ±1e300 the loss is 0 or
+    α_t·1e300 exactly.
+
+    Parameters
+    ----------
+    s : logits (finite);  y : labels 0 or 1, shaped like s (or broadcastable);
+    gamma : the focusing parameter γ >= 0 (2 in the paper);  alpha : None or α in [0, 1];
+    reduction : "mean", "sum" or "none"
+    """
+    reduction = check_reduction(reduction)
+    _, s, y, gamma, a = _focal_parts(s, y, gamma, alpha)
+    m = np.where(y == 1, s, -s)
+    with np.errstate(over="ignore"):
+        loss = a * np.exp(-gamma * _softplus(m)) * _softplus(-m)
+    return reduce(loss, reduction)
+
+
+def focal_loss_with_logits_grad(s, y, gamma=2.0, alpha=None, reduction="mean"):
+    """The gradient of :func:`focal_loss_with_logits` with respect to the logits s.
+
+    Formula. With m = t·s, p = p_t = σ(m), q = 1 − p_t = σ(−m), u = −log p_t = softplus(−m), and
+    dq/dm = −p·q, du/dm = −q:
+
+        d/dm [q^γ u] = −γ q^(γ−1)·p·q·u − q^γ·q = −q^γ (γ·p·u + q),
+
+    so dFL/ds = −t·α_t·q^γ·(γ·p·u + q). For γ = 0 this is −t·σ(−t·s) = σ(s) − y, BCE's gradient.
+    The form never divides by q (q^(γ−1) would be infinite for γ < 1 at q = 0), and every factor is
+    computed stably (q^γ = exp(−γ·softplus(m))). For reduction="mean" each entry is divided by N.
+    """
+    reduction = check_reduction(reduction)
+    s_shape, s, y, gamma, a = _focal_parts(s, y, gamma, alpha)
+    t = np.where(y == 1, 1.0, -1.0)
+    m = t * s
+    p, q = _sigmoid(m), _sigmoid(-m)
+    with np.errstate(over="ignore", invalid="ignore"):
+        pu = np.where(p > 0, p * _softplus(-m), 0.0)  # p·u → 0 as m → −inf (p = e^m, u ≈ −m)
+        grad = -t * a * np.exp(-gamma * _softplus(m)) * (gamma * pu + q)
+    return _reduce_grad(grad, s_shape, reduction)
+
+
+def focal_best_constant(pi, gamma=2.0, alpha=None, tol=1e-13):
+    """The constant prediction that minimises the mean focal loss on labels with base rate π.
+
+    A model that predicts the same logit b for every example has mean focal loss
+
+        F(b) = π·FL(b, 1) + (1 − π)·FL(b, 0),
+
+    and its best b solves F'(b) = π·FL'(b, 1) + (1 − π)·FL'(b, 0) = 0 (FL' from
+    :func:`focal_loss_with_logits_grad`). F'(b) < 0 for b → −∞ and > 0 for b → +∞; it is solved
+    here by bisection on b in [−60, 60] (past the first sign change of a grid scan) to ``tol``.
+    For γ = 0 and no α the answer is σ(b) = π (BCE's best constant is the base rate); for γ > 0
+    it is not, which is why RetinaNet's π = 0.01 (b = −log((1 − π)/π)) is a chosen prior for
+    the initial predictions rather than an estimate of the base rate (chapter 4, §Focal loss).
+
+    Returns (p*, b*): the best constant probability and its logit.
+    """
+    pi_arr = as_float_array(pi, "pi", allow_inf=False)
+    if pi_arr.ndim != 0 or not 0.0 < float(pi_arr) < 1.0:
+        raise ValueError(f"pi must be a single base rate strictly between 0 and 1, not {pi!r}")
+    pi = float(pi_arr)
+
+    def slope(b: float) -> float:
+        g1 = float(focal_loss_with_logits_grad(b, 1.0, gamma, alpha, reduction="sum"))
+        g0 = float(focal_loss_with_logits_grad(b, 0.0, gamma, alpha, reduction="sum"))
+        return pi * g1 + (1.0 - pi) * g0
+
+    grid = np.linspace(-60.0, 60.0, 1201)
+    slopes = np.array([slope(b) for b in grid])
+    change = np.flatnonzero((slopes[:-1] < 0) & (slopes[1:] >= 0))
+    if change.size == 0:
+        raise ValueError(f"no minimum of the constant focal loss in b ∈ [−60, 60] for pi={pi!r}, "
+                         f"gamma={gamma!r}, alpha={alpha!r}")
+    lo, hi = float(grid[change[0]]), float(grid[change[0] + 1])
+    while hi - lo > tol:
+        mid = 0.5 * (lo + hi)
+        if slope(mid) < 0:
+            lo = mid
+        else:
+            hi = mid
+    b = 0.5 * (lo + hi)
+    return float(_sigmoid(np.float64(b))), b
