@@ -127,14 +127,26 @@ def chapter():
 
 
 def _fastest_setting(rows):
-    """The committed setting (batch 2048, seed 0) that ended soonest."""
-    candidates = [r for r in rows if r["batch_size"] == "2048" and r["seed"] == "0"]
-    best = min(candidates, key=lambda r: int(r["epochs_run"]))
+    """The committed setting that ended soonest (an epoch costs about the same at either batch size)."""
+    best = min(rows, key=lambda r: (int(r["epochs_run"]), -int(r["batch_size"])))
     return int(best["batch_size"]), float(best["lr"]), int(best["seed"]), int(best["epochs_run"])
+
+
+def _same_toolchain():
+    """Bit-identical re-runs are expected only with the versions the file was made with (and the
+    same kind of CPU): with others, skip rather than report a difference in the last digits."""
+    import platform
+
+    header = [line for line in COMMITTED.read_text().splitlines() if line.startswith("# versions:")]
+    here = (f"# versions: python {platform.python_version()}, torch {torch.__version__}, "
+            f"numpy {np.__version__};")
+    if not header or not header[0].startswith(here):
+        pytest.skip("the committed sweep was made with other versions of python, torch or numpy")
 
 
 def test_one_committed_setting_reruns_to_identical_numbers(chapter):
     rows = _committed()
+    _same_toolchain()
     batch_size, lr, seed, epochs = _fastest_setting(rows)
     if epochs > 40:
         pytest.skip(f"the fastest committed setting ran {epochs} epochs: too long for a unit test "
@@ -150,6 +162,7 @@ def test_one_committed_setting_reruns_to_identical_numbers(chapter):
 
 def test_the_first_epochs_of_a_committed_setting_rerun_identically(chapter):
     rows = _committed("trajectory")
+    _same_toolchain()
     batch_size, lr, seed = 2048, 3e-3, 0
     epochs = 4
     config = dataclasses.replace(sweep.FULL, max_epochs=epochs, patience=None, budget_epochs=None)
