@@ -5,7 +5,8 @@ stores none of it; it keeps only the first error of the notebook (name and messa
 and, for a call from the grader, the first reply that carries the call's nonce
 (:data:`course_lib.grading.remote.MIME`, same parent message). The client's zmq sockets have a
 maximum message size and a receive high-water mark, so a giant message or a flood of them cannot
-exhaust the grader's memory (a message over the size limit is dropped by zmq).
+exhaust the grader's memory (a message over the size limit is dropped by zmq unread, so output
+that comes in such giant messages is not counted: the cell then ends at its timeout).
 
 Per cell: a timeout, then an interrupt (an ``interrupt_request`` on the control channel); a
 kernel that does not answer within a grace period is killed. A cell that prints more than the
@@ -26,9 +27,9 @@ import zmq
 
 from .remote import MIME, CallTimeout, KernelLost, call_code
 
-MAX_MESSAGE_BYTES = 64 * 2**20
-RECEIVE_HWM = 256
-INTERRUPT_GRACE_S = 10
+MAX_MESSAGE_BYTES = 24 * 2**20   # a message above this is dropped by zmq, unread
+RECEIVE_HWM = 16                 # messages queued per socket: at most ~400 MB in all
+INTERRUPT_GRACE_S = 5
 IDLE_GRACE_S = 10
 
 

@@ -1,8 +1,8 @@
 """How one submission's kernel is confined: bubblewrap, an unprivileged uid, limits.
 
-Each submission gets a *box*: a fresh private folder (the notebook's working folder, the
-kernel's ipc sockets and connection file, HOME, MPLCONFIGDIR, TMPDIR), bound read-write at the
-same path inside the sandbox. The kernel is started through a kernel spec (in a grader-owned
+Each submission gets a *box*: a fresh private folder for the kernel's ipc sockets and connection
+file, bound at the same path inside the sandbox; once the kernel is up it goes back to the
+grader (root-owned, 0700), so the student's code can no longer write there. The kernel is started through a kernel spec (in a grader-owned
 folder, never the student's) whose argv is::
 
     bwrap --unshare-net --unshare-pid --unshare-ipc --unshare-uts --unshare-cgroup-try
@@ -16,6 +16,8 @@ What that gives the student's code:
 
 - no network (a network namespace with only its own loopback; the grader talks to the kernel
   over ipc sockets in the box);
+- one writable folder, ``/home/student`` (HOME, TMPDIR, the working folder): a tmpfs of
+  ``Limits.disk_mb`` (default 512 MB), so that no submission can fill the grader's disk;
 - a read-only view of the system (/usr, /bin, /lib*, /sbin, a few /etc files), of Python's base
   prefix, of the virtual environment and of course_lib's source folder; nothing else of the
   machine: not the submissions, not the output folder, not other boxes, not the repository;
@@ -43,6 +45,8 @@ from pathlib import Path
 INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: `sudo apt-get install -y bubblewrap`), or pass "
                 "--no-sandbox to grade trusted notebooks without it")
 BASE_UID = 61000
+#: the student's working folder inside the sandbox (a size-limited tmpfs)
+WORK = Path("/home/student")
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "localtime", "nsswitch.conf", "hosts", "mime.types")
 
 
@@ -57,6 +61,7 @@ class Limits:
     cpu_s: int = 900             # RLIMIT_CPU of the kernel, in CPU seconds
     file_mb: int = 256           # RLIMIT_FSIZE: the largest file it may write
     open_files: int = 512        # RLIMIT_NOFILE
+    disk_mb: int = 512           # size of the student's writable tmpfs (memory-backed)
 
 
 def bwrap_path() -> str | None:
@@ -77,9 +82,29 @@ def is_root() -> bool:
     return os.geteuid() == 0
 
 
-def slot_uid(slot: int) -> int | None:
-    """The uid the kernel of worker slot ``slot`` runs as (None when the grader is not root)."""
-    return BASE_UID + int(slot) if is_root() else None
+def slot_uid(slot: int, base: int = BASE_UID) -> int | None:
+    """The uid the kernel of worker slot ``slot`` runs as (None when the grader is not root);
+    ``base`` is the first uid of the block the supervisor reserved (:func:`reserve_uids`)."""
+    return int(base) + int(slot) if is_root() else None
+
+
+def reserve_uids(blocks: int = 50, size: int = 100):
+    """A block of ``size`` sandbox uids no other grader on this machine uses now: (lock file
+    descriptor to keep open while grading, first uid). Two graders at once (two instructors, two
+    test runs) would otherwise share uids and process limits."""
+    import fcntl
+    import tempfile
+
+    folder = "/run/lock" if os.path.isdir("/run/lock") and os.access("/run/lock", os.W_OK) else tempfile.gettempdir()
+    for block in range(blocks):
+        fd = os.open(os.path.join(folder, f"course-grade-uids-{block}.lock"), os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        return fd, BASE_UID + block * size
+    raise SandboxUnavailable(f"{blocks} graders are already running on this machine")
 
 
 def course_lib_folder() -> Path:
@@ -118,7 +143,8 @@ def _parents(path: Path) -> list[Path]:
     return [p for p in reversed(path.parents) if str(p) != "/"]
 
 
-def bwrap_argv(box: Path, limits: Limits, uid: int | None, python: str | None = None) -> list[str]:
+def bwrap_argv(box: Path, limits: Limits, uid: int | None, python: str | None = None,
+               font_cache: Path | None = None) -> list[str]:
     """The kernel spec's argv (with ``{connection_file}`` for jupyter_client to fill in)."""
     box = Path(box)
     argv = [bwrap_path() or "bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
@@ -146,11 +172,20 @@ def bwrap_argv(box: Path, limits: Limits, uid: int | None, python: str | None = 
         argv += ["--ro-bind", str(path), str(path)]
     argv += ["--proc", "/proc", "--dev", "/dev"]
     parents(box)
-    argv += ["--bind", str(box), str(box), "--chdir", str(box)]
+    argv += ["--bind", str(box), str(box)]
+    # The student's writable folder: a tmpfs of limited size (the box only holds the sockets
+    # and the connection file, and the grader takes it back once the kernel is up).
+    argv += ["--perms", "0755", "--dir", "/home", "--perms", "1777", "--size", str(limits.disk_mb * 2**20),
+             "--tmpfs", str(WORK)]
+    for sub in ("tmp", "mpl", "ipython", "runtime", "jupyter"):
+        argv += ["--perms", "1777", "--dir", str(WORK / sub)]
+    if font_cache is not None:
+        argv += ["--ro-bind", str(font_cache), str(WORK / "mpl" / Path(font_cache).name)]
+    argv += ["--chdir", str(WORK)]
     env = {
-        "HOME": str(box), "TMPDIR": str(box / "tmp"), "MPLCONFIGDIR": str(box / "mpl"),
-        "IPYTHONDIR": str(box / "ipython"), "JUPYTER_RUNTIME_DIR": str(box / "runtime"),
-        "JUPYTER_CONFIG_DIR": str(box / "jupyter"), "JUPYTER_DATA_DIR": str(box / "jupyter"),
+        "HOME": str(WORK), "TMPDIR": str(WORK / "tmp"), "MPLCONFIGDIR": str(WORK / "mpl"),
+        "IPYTHONDIR": str(WORK / "ipython"), "JUPYTER_RUNTIME_DIR": str(WORK / "runtime"),
+        "JUPYTER_CONFIG_DIR": str(WORK / "jupyter"), "JUPYTER_DATA_DIR": str(WORK / "jupyter"),
         "PATH": f"{Path(sys.prefix) / 'bin'}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
         "USER": "student", "LOGNAME": "student", "MPLBACKEND": "Agg", "COURSE_CHECK_STRICT": "0",
         "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
@@ -181,18 +216,25 @@ def unsandboxed_env(box: Path) -> dict[str, str]:
 
 
 def make_box(root: Path, name: str, uid: int | None) -> Path:
-    """A fresh private folder under the grader-owned ``root``, owned by ``uid`` (0700)."""
+    """A fresh private folder under the grader-owned ``root`` for the kernel's sockets and
+    connection file, owned by ``uid`` until the kernel is up (see :func:`seal_box`)."""
     box = Path(root) / name
     if box.exists():
         remove_box(box)
     box.mkdir(mode=0o700)
-    for sub in ("tmp", "mpl", "ipython", "runtime", "jupyter"):
+    for sub in ("tmp", "mpl", "ipython", "runtime", "jupyter"):   # used without a sandbox only
         (box / sub).mkdir(mode=0o700)
-        if uid is not None:
-            os.chown(box / sub, uid, uid)
     if uid is not None:
         os.chown(box, uid, uid)
     return box
+
+
+def seal_box(box: Path, uid: int | None) -> None:
+    """Once the kernel has bound its sockets: the box belongs to the grader again, so the
+    student's code cannot write there (its only writable folder is the size-limited tmpfs)."""
+    if uid is not None:
+        os.chown(box, 0, 0)
+        os.chmod(box, 0o700)
 
 
 def remove_box(box: Path) -> None:

@@ -36,6 +36,8 @@ from .reports import csv_text, write_atomic, write_feedback
 from .worker import Settings, sha256_of, state_record
 
 STATE_DIR = ".grading"
+#: the sandbox uids the last grade_folder call in this process used (for tests and audits)
+LAST_UIDS: list = []
 
 
 @dataclass
@@ -143,8 +145,23 @@ def grade_folder(folder: Path, chapter: str, out_csv: Path, *, cell_timeout: flo
     for sub in list(results.values()):
         finish(sub)
 
+    lock_fd, uid_base = (sandbox.reserve_uids() if use_sandbox and sandbox.is_root() else (None, sandbox.BASE_UID))
+    LAST_UIDS[:] = [sandbox.slot_uid(slot, uid_base) for slot in range(max(1, workers))] if lock_fd is not None else []
+    try:
+        _run_workers(pending, key, settings, state_dir, max(1, workers), uid_base, use_sandbox, notebook_timeout,
+                     cell_timeout, finish)
+    finally:
+        if lock_fd is not None:
+            os.close(lock_fd)
+    subs = sorted(results.values(), key=lambda s: s.student)
+    write_atomic(out_csv, csv_text(subs, key))
+    return subs
+
+
+def _run_workers(pending, key, settings, state_dir, workers, uid_base, use_sandbox, notebook_timeout,
+                 cell_timeout, finish) -> None:
     wall = 2 * notebook_timeout + 4 * cell_timeout + 120   # a worker past this is killed
-    free_slots = list(range(max(1, workers)))
+    free_slots = list(range(workers))
     running: dict = {}   # slot -> (process, path, sha, started)
     queue = list(pending)
     while queue or running:
@@ -157,7 +174,7 @@ def grade_folder(folder: Path, chapter: str, out_csv: Path, *, cell_timeout: flo
             except FileNotFoundError:
                 pass
             job = {"notebook": str(path.absolute()), "chapter": key, "slot": slot, "state": str(state),
-                   "settings": settings.fingerprint()}
+                   "settings": settings.fingerprint(), "uid_base": uid_base}
             with open(state_dir / f"{path.stem}.log", "wb") as log:
                 process = subprocess.Popen([sys.executable, "-m", "course_lib.grading.worker", json.dumps(job)],
                                            stdin=subprocess.DEVNULL, stdout=log, stderr=log,
@@ -178,16 +195,13 @@ def grade_folder(folder: Path, chapter: str, out_csv: Path, *, cell_timeout: flo
             free_slots.append(slot)
             free_slots.sort()
             if use_sandbox and sandbox.is_root():
-                _kill_leftovers(sandbox.slot_uid(slot))
+                _kill_leftovers(sandbox.slot_uid(slot, uid_base))
             sub = _load_state(state_dir / f"{path.stem}.json", key, sha, settings)
             if sub is None:
                 sub = empty_submission(path.stem, key, status="grader error", notes=[why + "; score 0"])
                 write_atomic(state_dir / f"{path.stem}.json",
                              json.dumps(state_record(sub, key, sha, settings)))
             finish(sub)
-    subs = sorted(results.values(), key=lambda s: s.student)
-    write_atomic(out_csv, csv_text(subs, key))
-    return subs
 
 
 def _kill_leftovers(uid: int | None) -> None:

@@ -46,7 +46,25 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def grade_notebook(path: Path, chapter: str, settings: Settings = Settings(), slot: int = 0):
+def _font_cache() -> Path | None:
+    """Matplotlib's font list of the grader (built once here if missing): copied into each box,
+    it spares every kernel the seconds it takes to build its own."""
+    try:
+        import matplotlib
+
+        folder = Path(matplotlib.get_cachedir())
+        found = sorted(folder.glob("fontlist-v*.json"))
+        if not found:
+            import matplotlib.font_manager  # noqa: F401 - builds the list
+
+            found = sorted(folder.glob("fontlist-v*.json"))
+        return found[-1] if found else None
+    except Exception:  # noqa: BLE001 - without it a kernel just builds its own
+        return None
+
+
+def grade_notebook(path: Path, chapter: str, settings: Settings = Settings(), slot: int = 0,
+                   uid_base: int = sandbox.BASE_UID):
     """Run one submission in its sandbox and judge it; never raises for a bad submission."""
     from course_lib.tools import _notebook_format as fmt
 
@@ -64,22 +82,29 @@ def grade_notebook(path: Path, chapter: str, settings: Settings = Settings(), sl
     names = [name for e in exercises_for(key) for name in e.functions]
     static = find_shortcuts([source for _, source in sources], names)
 
-    uid = sandbox.slot_uid(slot) if settings.sandbox else None
+    uid = sandbox.slot_uid(slot, uid_base) if settings.sandbox else None
     root = Path(tempfile.mkdtemp(prefix="cg-", dir="/tmp" if os.path.isdir("/tmp") else None))
     runner = None
     try:
         box = sandbox.make_box(root, "box", uid)
-        (box / "notebook.ipynb").write_bytes(path.read_bytes())
+        fonts = _font_cache()
+        if fonts is not None:   # a copy the sandbox binds read-only (outside the box)
+            copy = root / fonts.name
+            copy.write_bytes(fonts.read_bytes())
+            os.chmod(copy, 0o644)
+            os.chmod(root, 0o711)
         if settings.sandbox:
             limits = sandbox.Limits(memory_mb=settings.memory_mb,
                                     cpu_s=int(2 * settings.notebook_timeout + 120))
-            argv, env = sandbox.bwrap_argv(box, limits, uid), {}
+            argv, env = sandbox.bwrap_argv(box, limits, uid, font_cache=copy if fonts else None), {}
         else:
             argv, env = sandbox.plain_argv(), sandbox.unsandboxed_env(box)
         name = sandbox.write_kernel_spec(root / "spec", f"course-grade-{slot}", argv, env)
         runner = KernelRunner(box, name, root / "spec", output_cap=settings.output_mb * 2**20,
                               call_timeout=settings.cell_timeout)
         runner.start(uid)
+        if settings.sandbox:
+            sandbox.seal_box(box, uid)
         run = run_cells(runner, sources, cell_timeout=settings.cell_timeout,
                         notebook_timeout=settings.notebook_timeout)
         sub.status, sub.notes = run.status, list(run.notes)
@@ -110,7 +135,8 @@ def main(argv: list[str]) -> int:
     job = json.loads(argv[0])
     settings = Settings(**job["settings"])
     sha = sha256_of(Path(job["notebook"]))
-    sub = grade_notebook(Path(job["notebook"]), job["chapter"], settings, int(job["slot"]))
+    sub = grade_notebook(Path(job["notebook"]), job["chapter"], settings, int(job["slot"]),
+                         int(job.get("uid_base", sandbox.BASE_UID)))
     write_atomic(Path(job["state"]), json.dumps(state_record(sub, job["chapter"], sha, settings)))
     return 0
 
