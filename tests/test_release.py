@@ -20,13 +20,16 @@ from course_lib.tools import _notebook_format as fmt
 from course_lib.tools.release import ANSWER_PLACEHOLDER, chapter_numbers, release
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
+#: False while the book has the violations listed in test_the_book_releases_strictly (the
+#: release then runs with strict=False, i.e. --lenient); set to True once they are fixed
+LENIENT_BOOK = False
 CHAPTER_IDS = [c.key for c in CHAPTERS]
 
 
 @pytest.fixture(scope="module")
 def student_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("student")
-    release(BOOK, out)
+    release(BOOK, out, strict=LENIENT_BOOK)
     return out
 
 
@@ -205,19 +208,19 @@ def test_solutions_put_back_pass_every_check(chapter, student_dir, monkeypatch):
 # --- determinism and the command line --------------------------------------------------------
 
 def test_release_is_deterministic(tmp_path):
-    first = release(BOOK, tmp_path / "a")
-    release(BOOK, tmp_path / "b")
+    first = release(BOOK, tmp_path / "a", strict=LENIENT_BOOK)
+    release(BOOK, tmp_path / "b", strict=LENIENT_BOOK)
     assert first
     for path in first:
         assert path.read_bytes() == (tmp_path / "b" / path.name).read_bytes()
-    release(BOOK, tmp_path / "a")  # over an earlier release
+    release(BOOK, tmp_path / "a", strict=LENIENT_BOOK)  # over an earlier release
     assert all(p.read_bytes() == (tmp_path / "b" / p.name).read_bytes() for p in first)
 
 
 def test_command_line(tmp_path, capsys):
     from course_lib.__main__ import main
 
-    assert main(["release", str(BOOK), str(tmp_path)]) == 0
+    assert main(["release", str(BOOK), str(tmp_path)] + ([] if LENIENT_BOOK else ["--lenient"])) == 0
     assert (tmp_path / "warmup.ipynb").exists() and "wrote" in capsys.readouterr().out
 
 
@@ -515,3 +518,73 @@ def test_markers_are_found_with_their_indentation():
     assert fmt.marker_regions(source) == [fmt.Region(1, 3, "    ")]
     assert fmt.solution_lines(source) == ["    return 1"]
     assert np.all([fmt.has_marker(source), not fmt.has_marker("x = 1")])
+
+
+# --- release item 5 of issue 11: more mistakes stop the release -----------------------------------
+
+RAW = "raw"
+
+
+def _nb_with_raw(*cells):
+    nb = _nb(*[(k if k != RAW else "markdown", t) for k, t in cells])
+    for cell, (kind, _) in zip(nb.cells, cells):
+        if kind == RAW:
+            cell.cell_type = "raw"
+            cell.pop("attachments", None)
+    return nb
+
+
+@pytest.mark.parametrize("cells, index, message", [
+    ([(RAW, "### BEGIN SOLUTION\nsecret\n### END SOLUTION")], 0, "raw cell"),
+    ([("markdown", OPEN), ("code", "def f(x):\n    ### begin solution\n    return x\n    ### END SOLUTION"),
+      ("markdown", CLOSE)], 1, "looks like a solution marker"),
+    ([("markdown", OPEN), ("code", "def f(x):\n    ###\u00a0BEGIN SOLUTION\n    return x\n    ### END SOLUTION"),
+      ("markdown", CLOSE)], 1, "looks like a solution marker"),
+    ([("markdown", OPEN), ("code", "def f(x):\n    ## BEGIN SOLUTION\n    return x\n    ## END SOLUTION"),
+      ("markdown", CLOSE)], 1, "looks like a solution marker"),
+    ([("code", "x = 1\n# BEGIN  SOLUTION")], 0, "looks like a solution marker"),
+    ([(RAW, "#### End_Solution")], 0, "looks like a solution marker"),
+    ([("markdown", "The answer is {glue:text}`secret:.2f`."), ("markdown", OPEN),
+      ("code", "from myst_nb import glue\nglue('secret', 42.0, display=False)"), ("markdown", CLOSE)], 2,
+     "glued value 'secret' is computed in this cell"),
+    ([("code", "from course_lib.functional import sigmoid as stable_sigmoid")], 0,
+     "imports stable_sigmoid, a name the student must write"),
+    ([("code", "import numpy as np\nif True:\n    from course_lib.losses import bce as bce_from_probabilities")], 0,
+     "imports bce_from_probabilities"),
+])
+def test_more_mistakes_stop_the_release(tmp_path, cells, index, message):
+    book = tmp_path / "book"
+    book.mkdir()
+    nbformat.write(_nb_with_raw(*cells), book / "warmup.ipynb")
+    with pytest.raises(fmt.FormatError) as info:
+        release(book, tmp_path / "out")
+    assert f"warmup.ipynb, cell index {index}: " in str(info.value) and message in str(info.value)
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_glue_inside_a_gate_used_only_inside_it_is_fine(tmp_path):
+    book = tmp_path / "book"
+    book.mkdir()
+    nbformat.write(_nb(("markdown", OPEN), ("code", "from myst_nb import glue\nglue('inner', 1.0, display=False)"),
+                       ("markdown", "Inside: {glue:text}`inner:.1f`."), ("markdown", CLOSE),
+                       ("code", "from course_lib.functional import sigmoid\nimport course_lib")), book / "warmup.ipynb")
+    assert release(book, tmp_path / "out")
+
+
+KNOWN_VIOLATIONS = ("warmup.ipynb, cell index 1 imports sigmoid_grad (a name the student writes); "
+                    "ch4_prior_bias.ipynb, cell index 24 glues n_below, loss_default_min and loss_default_max "
+                    "inside the gate of ex-ch4-initial-loss, shown at cell indices 51 and 91")
+
+
+@pytest.mark.xfail(strict=True, reason="the book breaks two rules of issue 11 (owners of those notebooks to fix): "
+                                       + KNOWN_VIOLATIONS)
+def test_the_book_releases_strictly(tmp_path):
+    """Fails while the violations above stand; once they are fixed it passes, the strict xfail
+    then fails the suite, and LENIENT_BOOK goes to True and this marker goes."""
+    release(BOOK, tmp_path / "out")
+
+
+def test_lenient_release_names_the_violations(tmp_path):
+    warnings = []
+    release(BOOK, tmp_path / "out", warnings, strict=False)
+    assert all("(released anyway: lenient)" in w for w in warnings if "glued value" in w or "imports" in w)

@@ -243,6 +243,41 @@ def has_marker(source: str) -> bool:
     return BEGIN_MARKER in source or END_MARKER in source
 
 
+#: a line that looks like a solution marker: any number of #, any case, any (also non-breaking)
+#: spaces or underscores between the words
+_NEAR_MARKER = re.compile(r"(?i)^\s*#+[\s_]*(?:begin|end)[\s_-]*solution\b")
+
+
+def near_miss_markers(source: str) -> list[str]:
+    """Lines that look like a solution marker but are not exactly one (another case, a
+    non-breaking space, a missing ``#``): a release treats them as mistakes."""
+    return [line for line in source.split("\n")
+            if _NEAR_MARKER.match(line) and line.strip(" \t") not in (BEGIN_MARKER, END_MARKER)]
+
+
+_GLUE_CALL = re.compile(r"""\bglue\s*\(\s*(?:name\s*=\s*)?["']([^"']+)["']""")
+_GLUE_ROLE = re.compile(r"\{glue(?::[a-z]*)?\}`([^`]*)`")
+
+
+def glued_keys(cell) -> set[str]:
+    """The names a code cell glues: from its source (``glue("name", ...)``) and its outputs."""
+    keys = set(_GLUE_CALL.findall(source_of(cell)))
+    for output in cell.get("outputs", []):
+        meta = output.get("metadata", {}).get("scrapbook") if isinstance(output, dict) else None
+        if meta and isinstance(meta.get("name"), str):
+            keys.add(meta["name"])
+    return keys
+
+
+def glue_uses(text: str) -> set[str]:
+    """The glue keys a markdown text shows (``{glue:text}`key:.2f```, ``{glue}`key```, ...)."""
+    keys = set()
+    for content in _GLUE_ROLE.findall(text):
+        key = content.split("::")[-1]
+        keys.add(key.rsplit(":", 1)[0] if ":" in key else key)
+    return keys
+
+
 def stub_regions(source: str, label: str) -> str:
     """The code with each marked region replaced by the stub a student fills in."""
     lines = source.split("\n")
@@ -292,6 +327,10 @@ def parse_notebook(nb, name: str) -> Structure:
     gate: Gate | None = None
     for index, cell in enumerate(nb.cells):
         text = source_of(cell)
+        if near := near_miss_markers(text):
+            raise FormatError(name, index, f"a line that looks like a solution marker but is not one exactly "
+                                           f"({near[0].strip()!r}); write {BEGIN_MARKER!r} / {END_MARKER!r} "
+                                           "(three #, capitals, plain spaces)")
         if cell.cell_type == "markdown":
             try:
                 kind = gate_directive(text)
@@ -342,6 +381,8 @@ def parse_notebook(nb, name: str) -> Structure:
             else:
                 roles.append(PLAIN if gate is None else GATE_CODE)
         else:  # raw cells
+            if has_marker(text):
+                raise FormatError(name, index, "a solution marker in a raw cell")
             roles.append(PLAIN if gate is None else GATE_MARKDOWN)
         gate_of.append(gate)
         if gate is not None:
@@ -349,6 +390,29 @@ def parse_notebook(nb, name: str) -> Structure:
     if gate is not None:
         raise FormatError(name, gate.start, f"the gate of {gate.label} is never closed by {{solution-end}}")
     return Structure(roles, gate_of, gates, exercises)
+
+
+def gated_glue_shown(nb, structure: Structure, name: str) -> list[FormatError]:
+    """Values glued in a cell inside a solution gate and shown in the text outside the gates:
+    computed from the solution, the student edition would print them. One error per value,
+    naming the cell that computes it."""
+    gated: dict[str, tuple[int, str]] = {}
+    for index, cell in enumerate(nb.cells):
+        gate = structure.gate_of[index]
+        if gate is not None and cell.cell_type == "code":
+            for key in glued_keys(cell):
+                gated.setdefault(key, (index, gate.label))
+    errors = []
+    for index, cell in enumerate(nb.cells):
+        if structure.roles[index] == PLAIN and cell.cell_type == "markdown":
+            for key in sorted(glue_uses(source_of(cell)) & set(gated)):
+                where, label = gated[key]
+                errors.append(FormatError(name, where, f"the glued value {key!r} is computed in this cell, inside "
+                                                       f"the solution gate of {label}, and shown outside the gate "
+                                                       f"(cell index {index}): the student edition would print a "
+                                                       "number of the solution; compute it in a cell outside the "
+                                                       "gate"))
+    return errors
 
 
 # ---------------------------------------------------------------------------------------------

@@ -19,8 +19,10 @@ book folder, this writes a notebook of the same name in the output folder where
 
 It fails closed: a notebook that breaks the exercise format (a marker outside a gate, nested or
 unbalanced markers, an unclosed gate, a solution-like directive that is not a well-formed gate,
-in any fence spelling MyST accepts) or that points at an image outside the book folder (``..``)
-stops the release with an error naming the notebook and the cell index, and nothing is written. The output is deterministic: cell ids are derived from
+in any fence spelling MyST accepts, a marker in a raw cell, a near-miss marker in any cell:
+another case, a non-breaking space, a missing ``#``), that shows outside the gates a value glued
+inside one, whose setup cells import a name the student must write, or that points at an image
+outside the book folder (``..``) stops the release with an error naming the notebook and the cell index, and nothing is written. The output is deterministic: cell ids are derived from
 the instructor notebook's ids, nothing depends on the time, so a second run writes identical
 bytes.
 """
@@ -103,14 +105,19 @@ def banner(title: str, checked: list[str]) -> str:
 
 def student_edition(nb, name: str, *, chapter_number: int | None = None, bib: dict[str, str] | None = None,
                     titles: dict[str, str] | None = None, check_names: list[str] | None = None,
-                    warnings: list[str] | None = None):
+                    warnings: list[str] | None = None, student_names: list[str] | None = None,
+                    strict: bool = True):
     """The student edition of one instructor notebook (a new notebook; the input is unchanged).
 
-    Raises :class:`~course_lib.tools._notebook_format.FormatError` if the format is broken. A
+    Raises :class:`~course_lib.tools._notebook_format.FormatError` if the format is broken, or if
+    a cell outside the gates imports one of ``student_names`` (the functions the student writes),
+    or if the text outside the gates shows a value glued inside one; with ``strict=False`` those
+    two are reported in ``warnings`` instead (``--lenient``, for a book still being fixed). A
     glued value that the prose uses but the stored outputs lack (a notebook not executed yet) is
     shown as its name in backticks and reported in ``warnings``.
     """
     structure = fmt.parse_notebook(nb, name)
+    content_errors = fmt.gated_glue_shown(nb, structure, name)
     prefix = f"{chapter_number}." if chapter_number else ""
     ctx = fmt.MarkdownContext(glue=fmt.glue_values(nb), bib=bib or {}, doc_titles=titles or {},
                               exercise_prefix=prefix)
@@ -123,6 +130,13 @@ def student_edition(nb, name: str, *, chapter_number: int | None = None, bib: di
         role, gate = structure.roles[index], structure.gate_of[index]
         cid = cell.get("id") or f"cell{index}"
         if role == fmt.PLAIN:
+            if cell.cell_type == "code" and student_names:
+                bound = _imported_names(fmt.source_of(cell)) & set(student_names)
+                if bound:
+                    content_errors.append(fmt.FormatError(
+                        name, index, "this cell imports " + ", ".join(sorted(bound)) + ", a name the student "
+                        "must write; the student edition would hand it out ready-made (import the module, "
+                        "e.g. `from course_lib import functional as F`, and use F.<name>)"))
             if cell.cell_type == "markdown":
                 new = nbformat.v4.new_markdown_cell(fmt.to_plain_markdown(fmt.source_of(cell), ctx))
                 if warnings is not None:
@@ -153,6 +167,11 @@ def student_edition(nb, name: str, *, chapter_number: int | None = None, bib: di
                 cells.append(code)
         # gate directives, demonstrations and prose of solutions with code: dropped
 
+    if content_errors:
+        if strict:
+            raise content_errors[0]
+        if warnings is not None:
+            warnings.extend(f"{error} (released anyway: lenient)" for error in content_errors)
     title = next((line[2:].strip() for c in nb.cells if c.cell_type == "markdown"
                   for line in fmt.source_of(c).splitlines() if line.startswith("# ")), name)
     top = nbformat.v4.new_markdown_cell(banner(title, check_names or []))
@@ -192,6 +211,32 @@ def _images(nb, name: str = "notebook", index_of: dict[str, int] | None = None) 
     return found
 
 
+def _imported_names(source: str) -> set[str]:
+    """The names an ``import`` or ``from ... import`` at any level of a code cell binds."""
+    import ast
+
+    code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return set()
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.asname or a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            names.update(a.asname or a.name for a in node.names)
+    return names
+
+
+def _student_names(stem: str) -> list[str]:
+    from course_lib.check import registry
+    try:
+        return [name for ex in registry.exercises_for(stem) for name in ex.functions]
+    except ModuleNotFoundError:
+        return []
+
+
 def _check_names(stem: str) -> list[str]:
     from course_lib.check import registry
     try:
@@ -200,7 +245,7 @@ def _check_names(stem: str) -> list[str]:
         return []
 
 
-def release(book_dir: Path, out_dir: Path, warnings: list[str] | None = None) -> list[Path]:
+def release(book_dir: Path, out_dir: Path, warnings: list[str] | None = None, *, strict: bool = True) -> list[Path]:
     """Write the student edition of every registered chapter found in ``book_dir``.
 
     Everything is built in memory first, so that an error in one notebook writes nothing.
@@ -217,7 +262,8 @@ def release(book_dir: Path, out_dir: Path, warnings: list[str] | None = None) ->
             continue
         nb = fmt.read_notebook(path)
         student = student_edition(nb, str(path), chapter_number=numbers.get(chapter.notebook), bib=bib,
-                                  titles=titles, check_names=_check_names(chapter.notebook), warnings=warnings)
+                                  titles=titles, check_names=_check_names(chapter.notebook), warnings=warnings,
+                                  student_names=_student_names(chapter.notebook), strict=strict)
         nbformat.validate(student)
         index_of = {cell.get("id"): index for index, cell in enumerate(nb.cells)}
         editions.append((out_dir / path.name, student, _images(student, str(path), index_of)))
@@ -237,12 +283,15 @@ def release(book_dir: Path, out_dir: Path, warnings: list[str] | None = None) ->
 def add_arguments(parser) -> None:
     parser.add_argument("book_dir", type=Path, help="the folder of the instructor notebooks (book/)")
     parser.add_argument("out_dir", type=Path, help="where to write the student notebooks (created if needed)")
+    parser.add_argument("--lenient", action="store_true",
+                        help="release even if a setup cell imports a name the student must write or the text "
+                             "shows a value glued inside a solution gate (reported as warnings)")
 
 
 def main(args) -> int:
     warnings: list[str] = []
     try:
-        written = release(args.book_dir, args.out_dir, warnings)
+        written = release(args.book_dir, args.out_dir, warnings, strict=not args.lenient)
     except (fmt.FormatError, ValueError) as exc:
         print(f"release stopped, nothing written: {exc}", file=sys.stderr)
         return 1
