@@ -329,7 +329,7 @@ def softmax(S, axis=-1):
     correct for every finite input, up to ±1e308. The textbook formula computes e^{s_k}
     directly, which overflows to inf past s ≈ 709.78 and gives inf/inf = NaN.
 
-    For K = 2 the first probability is σ(s₁ − s₂): the sigmoid is the two-class softmax.
+    For K = 2 (classes 0 and 1) p₁ = σ(s₁ − s₀): the sigmoid is the two-class softmax.
 
     Parameters
     ----------

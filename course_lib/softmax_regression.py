@@ -15,7 +15,7 @@ Its gradient, with P the N × K matrix of probabilities and Y the one-hot labels
 
     ∇_W L = Xᵀ(P − Y)/N + λW,        ∇_b L = mean over examples of (P − Y).
 
-The Hessian. Order the parameters class by class, θ = (θ_1, …, θ_K) with θ_k = (w_k, b_k) ∈
+The Hessian. Order the parameters class by class, θ = (θ_0, …, θ_{K−1}) with θ_k = (w_k, b_k) ∈
 R^{d+1}, and write x̃ = (x, 1). The Hessian of one example's loss with respect to its logits is
 the softmax Jacobian A = diag(p) − ppᵀ, so
 
@@ -28,13 +28,14 @@ unless λ > 0). The biases are therefore determined only up to a common constant
 descent started from Σ_k b_k = 0 stays there, because Σ_k ∂L/∂b_k = mean(Σ_k (p_k − y_k)) = 0.
 
 The step size. For any v, vᵀAv = Var_p(v) ≤ (max v − min v)²/4 ≤ (max v² + min v²)/2 ≤ ‖v‖²/2
-(Böhning's bound A ⪯ ½·I; it is attained for p = (½, ½, 0, …) and v = (1, −1, 0, …)). Hence
+(a consequence of Böhning's sharper A ⪯ ½·(I − 𝟙𝟙ᵀ/K); ½ is approached as p tends to (½, ½, 0, …),
+with v = (1, −1, 0, …)). Hence
 
     ∇²L ⪯ ½·I_K ⊗ X̃ᵀX̃/N + λI,        M = λ_max(X̃ᵀX̃)/(2N) + λ
 
 bounds the curvature everywhere (:func:`smoothness_bound`), and gradient descent with step
 1/M decreases L at every iteration (the descent lemma). For K = 2 the bound is twice the ¼ of
-binary logistic regression: the two-class softmax has two logits per example, and s₁ − s₂
+binary logistic regression: the two-class softmax has two logits per example, and s₁ − s₀
 moves twice as fast as each of them.
 
 Public functions:
@@ -176,7 +177,7 @@ def softmax_gradient(X, y, W, b, l2: float = 0.0) -> tuple[np.ndarray, np.ndarra
 
 
 def softmax_hessian(X, W, b, l2: float = 0.0) -> np.ndarray:
-    """The Hessian of :func:`softmax_objective` with respect to θ = (θ_1, …, θ_K), θ_k = (w_k, b_k).
+    """The Hessian of :func:`softmax_objective` with respect to θ = (θ_0, …, θ_{K−1}), θ_k = (w_k, b_k).
 
     H = (1/N) Σᵢ Aᵢ ⊗ x̃ᵢx̃ᵢᵀ + λ·(I_K ⊗ diag(1, …, 1, 0)), Aᵢ = diag(pᵢ) − pᵢpᵢᵀ; it does not
     depend on the labels. Block (k, l), of size (d + 1) × (d + 1), is X̃ᵀ diag(A_{·,k,l}) X̃ / N.
