@@ -102,15 +102,21 @@ def grade_notebook(path: Path, chapter: str, settings: Settings = Settings(), sl
         name = sandbox.write_kernel_spec(root / "spec", f"course-grade-{slot}", argv, env)
         runner = KernelRunner(box, name, root / "spec", output_cap=settings.output_mb * 2**20,
                               call_timeout=settings.cell_timeout)
+        started = time.monotonic()
         runner.start(uid)
         if settings.sandbox:
             sandbox.seal_box(box, uid)
+        ready = time.monotonic()
         run = run_cells(runner, sources, cell_timeout=settings.cell_timeout,
                         notebook_timeout=settings.notebook_timeout)
+        ran = time.monotonic()
         sub.status, sub.notes = run.status, list(run.notes)
         if not run.ended:
             runner.call_deadline = time.monotonic() + settings.notebook_timeout
             judge_chapter(key, runner, sub)
+        # for the log the supervisor keeps next to the result (.grading/<student>.log)
+        print(f"{path.name}: kernel start {ready - started:.2f} s, cells {ran - ready:.2f} s, "
+              f"checks {time.monotonic() - ran:.2f} s", file=sys.stderr, flush=True)
         else:
             for score in sub.scores:
                 score.status = NOT_RUN

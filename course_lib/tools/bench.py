@@ -4,6 +4,7 @@
     python -m course_lib bench --with-tests       # also the whole test suite (minutes)
     python -m course_lib bench --json bench.json  # also write the figures as JSON
     python -m course_lib bench --record           # also update book/_data/execution.csv
+    python -m course_lib bench --grading          # only the grader's throughput (see below)
 
 What is measured:
 
@@ -14,6 +15,11 @@ What is measured:
   ``execute_notebooks: force``), into a temporary folder;
 - the size of the built site (MB and number of files);
 - with ``--with-tests``, the test suite (``python -m pytest -q``).
+
+With ``--grading`` it measures only the grader: ``--copies`` filled-in submissions (the
+instructor's solutions put back into the student edition) of the warm-up and of chapter 4, graded
+with 2 workers (``--workers``), once with the sandbox and once with ``--no-sandbox``, and reports
+submissions per minute and the sandbox's cost (target: at most 20 % slower).
 
 Targets on the 2-core course machines: all chapters together under 120 s, and a build from stored
 outputs under 30 s. The command reports; it never fails because a target is missed.
@@ -109,6 +115,57 @@ def run_bench(args) -> dict:
     return figures
 
 
+GRADING_CHAPTERS = ("warmup", "ch4")
+SANDBOX_COST_TARGET = 0.20
+
+
+def grading_bench(copies: int = 4, workers: int = 2, chapters=GRADING_CHAPTERS) -> dict:
+    """Submissions per minute of the grader with and without the sandbox (see the docstring)."""
+    import nbformat
+
+    from course_lib.check.registry import find_chapter
+    from course_lib.grading.supervisor import grade_folder
+    from course_lib.tools import _notebook_format as fmt
+    from course_lib.tools.release import release
+
+    figures: dict = {"copies": copies, "workers": workers, "chapters": {}}
+    with tempfile.TemporaryDirectory(prefix="course-bench-grading-") as tmp:
+        tmp = Path(tmp)
+        release(ROOT / "book", tmp / "student", strict=False)
+        for key in chapters:
+            name = find_chapter(key).notebook + ".ipynb"
+            solutions = fmt.solutions_by_label(nbformat.read(ROOT / "book" / name, as_version=4))
+            filled = fmt.fill_stubs(nbformat.read(tmp / "student" / name, as_version=4), solutions)
+            folder = tmp / f"submissions-{key}"
+            folder.mkdir()
+            for n in range(copies):
+                nbformat.write(filled, folder / f"student{n:03d}.ipynb")
+            row = {}
+            for label, use_sandbox in (("sandbox", True), ("no_sandbox", False)):
+                print(f"grading {copies} copies of {name} with {workers} workers, "
+                      f"{'with' if use_sandbox else 'without'} the sandbox ...", flush=True)
+                out = tmp / f"grades-{key}-{label}" / "grades.csv"
+                seconds, subs = _timed(grade_folder, folder, key, out, workers=workers, use_sandbox=use_sandbox,
+                                       resume=False)
+                row[label] = {"seconds": round(seconds, 2), "per_minute": round(60 * copies / seconds, 2),
+                              "full_marks": sum(s.total == s.max_total for s in subs)}
+            row["sandbox_cost"] = round(row["sandbox"]["seconds"] / row["no_sandbox"]["seconds"] - 1, 3)
+            row["target_met"] = row["sandbox_cost"] <= SANDBOX_COST_TARGET
+            figures["chapters"][key] = row
+    return figures
+
+
+def format_grading(figures: dict) -> str:
+    lines = [f"grading throughput, {figures['copies']} submissions per run, {figures['workers']} workers:"]
+    for key, row in figures["chapters"].items():
+        on, off = row["sandbox"], row["no_sandbox"]
+        lines.append(f"  {key:<7} sandbox {on['per_minute']:6.2f}/min ({on['seconds']:.1f} s, {on['full_marks']} full marks)"
+                     f"   no sandbox {off['per_minute']:6.2f}/min ({off['seconds']:.1f} s)"
+                     f"   cost {100 * row['sandbox_cost']:+.1f} % (target <= {100 * SANDBOX_COST_TARGET:.0f} %: "
+                     f"{'met' if row['target_met'] else 'MISSED'})")
+    return "\n".join(lines)
+
+
 def format_table(figures: dict) -> str:
     """The figures as an aligned text table."""
     rows = [(f"execute {name} (cold)", f"{seconds:.1f} s")
@@ -140,9 +197,21 @@ def add_arguments(parser) -> None:
     parser.add_argument("--record", action="store_true",
                         help="also update the execution record from the cold runs")
     parser.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell (default 600)")
+    parser.add_argument("--grading", action="store_true",
+                        help="only measure the grader's throughput, with and without the sandbox")
+    parser.add_argument("--copies", type=int, default=4, help="submissions per grading run (default 4)")
+    parser.add_argument("--workers", type=int, default=2, help="grading workers (default 2)")
 
 
 def main(args) -> int:
+    if args.grading:
+        figures = grading_bench(copies=max(1, args.copies), workers=max(1, args.workers))
+        print()
+        print(format_grading(figures))
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+            print(f"\nwrote {args.json}")
+        return 0
     figures = run_bench(args)
     print()
     print(format_table(figures))
