@@ -212,7 +212,8 @@ def plain_argv(python: str | None = None) -> list[str]:
 def unsandboxed_env(box: Path) -> dict[str, str]:
     """The kernel spec's env without a sandbox: the grader's own, plus the grading settings."""
     return {"HOME": str(box), "MPLCONFIGDIR": str(box / "mpl"), "MPLBACKEND": "Agg", "COURSE_CHECK_STRICT": "0",
-            "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "IPYTHONDIR": str(box / "ipython")}
+            "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+            "IPYTHONDIR": str(box / "ipython"), "TMPDIR": str(box / "tmp")}
 
 
 def make_box(root: Path, name: str, uid: int | None) -> Path:

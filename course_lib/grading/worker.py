@@ -114,12 +114,12 @@ def grade_notebook(path: Path, chapter: str, settings: Settings = Settings(), sl
         if not run.ended:
             runner.call_deadline = time.monotonic() + settings.notebook_timeout
             judge_chapter(key, runner, sub)
-        # for the log the supervisor keeps next to the result (.grading/<student>.log)
-        print(f"{path.name}: kernel start {ready - started:.2f} s, cells {ran - ready:.2f} s, "
-              f"checks {time.monotonic() - ran:.2f} s", file=sys.stderr, flush=True)
         else:
             for score in sub.scores:
                 score.status = NOT_RUN
+        # for the log the supervisor keeps next to the result (.grading/<student>.log)
+        print(f"{path.name}: kernel start {ready - started:.2f} s, cells {ran - ready:.2f} s, "
+              f"checks {time.monotonic() - ran:.2f} s", file=sys.stderr, flush=True)
     except Exception as exc:  # noqa: BLE001 - a kernel that cannot start, ...
         sub.status = "grader error"
         sub.notes.append(clean_error(f"{type(exc).__name__}: {exc}"))
