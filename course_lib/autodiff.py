@@ -31,8 +31,11 @@ Conventions, and how they compare with PyTorch's:
   parameters, and by default (``set_to_none=True``) sets ``.grad`` to ``None`` rather than 0. Unlike PyTorch, the engine keeps its graph: ``backward()`` may be called twice on the
   same output, and the second call adds the same gradients again (``x * x`` at 3: 6, then 12).
   PyTorch frees the values saved for the backward pass after the first call, and a second
-  ``backward()`` through the same graph raises ``RuntimeError`` ("Trying to backward through
-  the graph a second time ...") unless the first call was ``backward(retain_graph=True)``;
+  ``backward()`` through a graph whose backward needs saved tensors (``x * x`` does; ``x + x``
+  does not) raises ``RuntimeError`` ("Trying to backward through the graph a second time ...")
+  unless the first call was ``backward(retain_graph=True)``. This also hits several losses
+  from one shared forward pass, backpropagated one after another: sum them first, or pass
+  ``retain_graph=True``;
 - every node gets a ``grad``, constants and intermediate results included (PyTorch keeps
   ``.grad`` only for leaf tensors with ``requires_grad=True``, unless ``retain_grad()``);
 - ``relu`` has derivative 0 at exactly 0, as in PyTorch;

@@ -15,7 +15,7 @@ leaves only rounding error to compare.
 
 The error depends on h and on the precision. Truncation error grows like h² and rounding
 error like ε·|f|/h (ε the machine epsilon), so the best h is of the order of ε^(1/3) and the
-best error of the order of ε^(2/3): about 5e−6 and 4e−11 in float64, 5e−3 and 2e−5 in float32.
+best error of the order of ε^(2/3): about 6e−6 and 4e−11 in float64, 5e−3 and 2e−5 in float32.
 Measured in chapter 2 for float32: a median of about 1.5e−5 at its best h (about 2e−2), but
 about 2e−2 with the float64 habit h = 1e−5, where a correct gradient looks wrong. Do gradient
 checks in double precision.

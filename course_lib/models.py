@@ -337,8 +337,10 @@ class LogisticRegression:
           the largest curvature λ_max(H*) is smaller, and there lr < 2/λ_max(H*) is enough for
           stability: chapter 1's 4/M overshoots at first and still converges, 8/M ends in a
           2-cycle. Near the minimum the gap L − L* shrinks by
-          about (1 − lr·λ_min)² per step, λ_min the smallest eigenvalue of the Hessian there:
-          linear convergence, slow when the problem is ill-conditioned.
+          about max(|1 − lr·λ_min|, |1 − lr·λ_max(H*)|)² per step, λ_min and λ_max(H*) the
+          smallest and largest eigenvalues of the Hessian there; for lr ≤ 2/(λ_min + λ_max(H*)),
+          as with lr = 1/M, that is (1 − lr·λ_min)²: linear convergence, slow when the problem
+          is ill-conditioned.
         - ``method="newton"``: Newton's method, θ ← θ − H⁻¹∇L(θ), which for this loss is
           iteratively reweighted least squares (IRLS). Near the minimum it converges
           quadratically (the number of correct digits doubles every step). As a safeguard the
