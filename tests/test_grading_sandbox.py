@@ -66,7 +66,7 @@ def kernel():
     name = sandbox.write_kernel_spec(root / "spec", "course-grade-test", argv)
     runner = KernelRunner(box, name, root / "spec", call_timeout=20)
     runner.start(uid)
-    sandbox.seal_box(box, uid)
+    runner.inbox = sandbox.seal_box(box, uid)
     secret = root / "secret.txt"
     secret.write_text("the grader's file", encoding="utf-8")
     assert runner.run("def _try(f):\n    try:\n        return f()\n    except Exception as e:\n"
@@ -104,6 +104,20 @@ def test_the_kernel_is_sandboxed(kernel):
     assert value(runner, f"_try(lambda: open({str(box / 'planted')!r}, 'w'))") == "'PermissionError'"
     assert value(runner, "_try(lambda: open('/home/student/mine.txt', 'w').write('ok'))") == "2"
     assert value(runner, "_try(lambda: __import__('socket').create_connection(('1.1.1.1', 53), 2))") == "'OSError'"
+
+
+def test_large_requests_go_through_a_read_only_inbox(kernel):
+    import numpy as np
+
+    from course_lib.grading.remote import RemoteFunction
+
+    runner, box, *_ = kernel
+    assert run(runner, "def _mean_and_mutate(y):\n    m = float(y.mean())\n    y[0] = -1.0\n    return m").status == "ok"
+    y = np.ones(300_000)
+    assert RemoteFunction(runner, "_mean_and_mutate")(y) == 1.0 and y[0] == -1.0   # changed state copied back
+    assert list((box / "inbox").iterdir()) == []                                   # the request file is gone
+    if sandbox.is_root():
+        assert value(runner, f"_try(lambda: open({str(box / 'inbox' / 'x')!r}, 'w'))") == "'PermissionError'"
 
 
 def test_limits_hold(kernel):

@@ -25,12 +25,13 @@ from pathlib import Path
 
 import zmq
 
-from .remote import MIME, CallTimeout, KernelLost, call_code
+from .remote import MIME, CallTimeout, KernelLost, call_code, call_file_code
 
 MAX_MESSAGE_BYTES = 24 * 2**20   # a message above this is dropped by zmq, unread
 RECEIVE_HWM = 16                 # messages queued per socket: at most ~400 MB in all
 INTERRUPT_GRACE_S = 5
 IDLE_GRACE_S = 10
+INLINE_REQUEST_BYTES = 64 * 2**10   # larger requests go through the inbox (a file), not the cell
 
 
 @dataclass
@@ -79,6 +80,7 @@ class KernelRunner:
         self.km = self.kc = None
         self.lost = ""           # why the kernel is gone ("" while it is usable)
         self.call_deadline = None  # monotonic time after which calls time out at once
+        self.inbox = None          # a folder the kernel reads and cannot write (sandbox.seal_box)
 
     # -- life cycle ---------------------------------------------------------------------------
     def start(self, uid: int | None = None) -> None:
@@ -230,7 +232,24 @@ class KernelRunner:
             timeout = min(timeout, self.call_deadline - time.monotonic())
             if timeout <= 0:
                 raise CallTimeout("the time for the self-checks is spent")
-        outcome = self.run(call_code(text), timeout, nonce=nonce)
+        code, staged = call_code(text), None
+        if self.inbox is not None and len(text) > INLINE_REQUEST_BYTES:
+            path = Path(self.inbox) / f"{nonce}.json"
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    handle.write(text)
+                code, staged = call_file_code(str(path)), path
+            except OSError:
+                pass   # the request then travels in the cell itself
+        try:
+            outcome = self.run(code, timeout, nonce=nonce)
+        finally:
+            if staged is not None:
+                try:
+                    staged.unlink()
+                except OSError:
+                    pass
         if outcome.status in ("timeout", "output"):
             raise CallTimeout("the call ran out of time" if outcome.status == "timeout" else
                               "the call printed more than the output cap")

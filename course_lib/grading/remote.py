@@ -16,8 +16,8 @@ student's process and may be tampered with; that changes only the student's own 
 
 A request also carries the grader's ``np.geterr()`` and whether RuntimeWarnings raise, so that a
 check's "no overflow, no warning" stays strict in the kernel. After the call the reply carries
-the state of every ndarray or tensor argument, and the proxy copies it back into the caller's
-arrays: "the inputs are left unchanged" tests work remotely too.
+the state of every ndarray or tensor argument the call changed, and the proxy copies it back into
+the caller's arrays: "the inputs are left unchanged" tests work remotely too.
 """
 
 from __future__ import annotations
@@ -84,6 +84,33 @@ def _after(value: Any) -> Any:
     return None
 
 
+def _snapshot(value: Any) -> Any:
+    """A copy of an array or tensor argument before the call (None for anything else)."""
+    value = _after(value)
+    if value is None:
+        return None
+    return value.copy() if type(value) is np.ndarray else value.detach().clone()
+
+
+def _changed(value: Any, before: Any) -> Any:
+    """The argument's state after the call if the call changed it, else None (nothing to send)."""
+    if before is None:
+        return None
+    try:
+        if type(value) is np.ndarray:
+            same = value.shape == before.shape and value.dtype == before.dtype and \
+                np.array_equal(value, before, equal_nan=value.dtype.kind in "fc")
+        else:
+            import torch
+
+            same = tuple(value.shape) == tuple(before.shape) and value.dtype == before.dtype and \
+                bool(torch.equal(value.detach(), before) or torch.allclose(value.detach(), before, rtol=0, atol=0,
+                                                                           equal_nan=True))
+    except Exception:  # noqa: BLE001 - when in doubt, send it
+        same = False
+    return None if same else value
+
+
 def _errstate(requested: Any) -> dict:
     state = {}
     if type(requested) is dict:
@@ -143,6 +170,8 @@ def handle(namespace: dict, request_text: str) -> str:
                 raise wire.WireError(f"unknown probe {probe!r}")
             target, args = getattr(probes, probe), [fn, *args]
         offset = 1 if probe is not None else 0
+        before = [_snapshot(a) for a in args[offset:]]
+        kw_before = {k: _snapshot(v) for k, v in kwargs.items()}
         try:
             with np.errstate(**_errstate(request.get("errstate"))), warnings.catch_warnings():
                 if request.get("warnings_error") is True:
@@ -150,12 +179,12 @@ def handle(namespace: dict, request_text: str) -> str:
                 value = target(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - the student's exception is the answer
             return wire.dumps({"nonce": nonce, "status": "raised", "exception": _exception_info(exc),
-                               "args_after": [_after(a) for a in args[offset:]],
-                               "kwargs_after": {k: _after(v) for k, v in kwargs.items()}})
+                               "args_after": [_changed(a, b) for a, b in zip(args[offset:], before)],
+                               "kwargs_after": {k: _changed(v, kw_before[k]) for k, v in kwargs.items()}})
         try:
             return wire.dumps({"nonce": nonce, "status": "returned", "value": value,
-                               "args_after": [_after(a) for a in args[offset:]],
-                               "kwargs_after": {k: _after(v) for k, v in kwargs.items()}})
+                               "args_after": [_changed(a, b) for a, b in zip(args[offset:], before)],
+                               "kwargs_after": {k: _changed(v, kw_before[k]) for k, v in kwargs.items()}})
         except wire.WireError as exc:
             return wire.dumps({"nonce": nonce, "status": "error",
                                "message": f"the value returned cannot be sent to the grader: {exc}"})
@@ -167,6 +196,14 @@ def handle(namespace: dict, request_text: str) -> str:
                                "message": f"{type(exc).__name__}: {exc}"[:MESSAGE_CHARS]})
         except BaseException:  # noqa: BLE001
             return '{"dict":[["status","error"]]}'
+
+
+def serve_file(path: str) -> None:
+    """Kernel side: answer the request stored in ``path`` (the grader's read-only inbox, used for
+    large requests: a cell holding megabytes of text is slow to run)."""
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read(wire.DEFAULT_CAPS.text_bytes + 1)
+    serve(text)
 
 
 def serve(request_text: str) -> None:
@@ -303,3 +340,8 @@ class LocalChannel:
 def call_code(request_text: str) -> str:
     """The cell the grader runs in the kernel for one request."""
     return f'__import__("course_lib.grading.remote", fromlist=["serve"]).serve({request_text!r})'
+
+
+def call_file_code(path: str) -> str:
+    """The cell the grader runs for a request stored in its inbox."""
+    return f'__import__("course_lib.grading.remote", fromlist=["serve_file"]).serve_file({path!r})'

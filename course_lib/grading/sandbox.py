@@ -230,12 +230,18 @@ def make_box(root: Path, name: str, uid: int | None) -> Path:
     return box
 
 
-def seal_box(box: Path, uid: int | None) -> None:
+def seal_box(box: Path, uid: int | None) -> Path:
     """Once the kernel has bound its sockets: the box belongs to the grader again, so the
-    student's code cannot write there (its only writable folder is the size-limited tmpfs)."""
+    student's code cannot write there (its only writable folder is the size-limited tmpfs).
+    Returns the box's *inbox*, a folder the kernel can read but not write, where the grader puts
+    large requests (see :meth:`~.kernel_runner.KernelRunner.request`)."""
     if uid is not None:
         os.chown(box, 0, 0)
-        os.chmod(box, 0o700)
+        os.chmod(box, 0o711)
+    inbox = Path(box) / "inbox"
+    inbox.mkdir(mode=0o755, exist_ok=True)
+    os.chmod(inbox, 0o755)
+    return inbox
 
 
 def remove_box(box: Path) -> None:

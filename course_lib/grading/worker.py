@@ -104,8 +104,7 @@ def grade_notebook(path: Path, chapter: str, settings: Settings = Settings(), sl
                               call_timeout=settings.cell_timeout)
         started = time.monotonic()
         runner.start(uid)
-        if settings.sandbox:
-            sandbox.seal_box(box, uid)
+        runner.inbox = sandbox.seal_box(box, uid)
         ready = time.monotonic()
         run = run_cells(runner, sources, cell_timeout=settings.cell_timeout,
                         notebook_timeout=settings.notebook_timeout)
