@@ -252,7 +252,7 @@ def _append(nb, sources):
 def attacked(tmp_path_factory):
     require_bwrap()
     root = tmp_path_factory.mktemp("attacks")
-    release(BOOK, root / "student", strict=False)  # see test_release.LENIENT_BOOK
+    release(BOOK, root / "student")
     student = nbformat.read(root / "student" / "warmup.ipynb", as_version=4)
     solutions = fmt.solutions_by_label(nbformat.read(BOOK / "warmup.ipynb", as_version=4))
     honest = fmt.fill_stubs(student, solutions)

@@ -53,7 +53,7 @@ def graded(tmp_path_factory):
 
     require_bwrap()  # fails in CI without bubblewrap, skips elsewhere with the install command
     root = tmp_path_factory.mktemp("grading")
-    release(BOOK, root / "student", strict=False)  # see test_release.LENIENT_BOOK
+    release(BOOK, root / "student")
     make_submissions(root / "submissions", root / "student")
     out = root / "grades" / "grades.csv"
     subs = grade_folder(root / "submissions", "warmup", out, cell_timeout=TIMEOUT, workers=2)

@@ -20,16 +20,13 @@ from course_lib.tools import _notebook_format as fmt
 from course_lib.tools.release import ANSWER_PLACEHOLDER, chapter_numbers, release
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
-#: False while the book has the violations listed in test_the_book_releases_strictly (the
-#: release then runs with strict=False, i.e. --lenient); set to True once they are fixed
-LENIENT_BOOK = False
 CHAPTER_IDS = [c.key for c in CHAPTERS]
 
 
 @pytest.fixture(scope="module")
 def student_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("student")
-    release(BOOK, out, strict=LENIENT_BOOK)
+    release(BOOK, out)
     return out
 
 
@@ -208,19 +205,19 @@ def test_solutions_put_back_pass_every_check(chapter, student_dir, monkeypatch):
 # --- determinism and the command line --------------------------------------------------------
 
 def test_release_is_deterministic(tmp_path):
-    first = release(BOOK, tmp_path / "a", strict=LENIENT_BOOK)
-    release(BOOK, tmp_path / "b", strict=LENIENT_BOOK)
+    first = release(BOOK, tmp_path / "a")
+    release(BOOK, tmp_path / "b")
     assert first
     for path in first:
         assert path.read_bytes() == (tmp_path / "b" / path.name).read_bytes()
-    release(BOOK, tmp_path / "a", strict=LENIENT_BOOK)  # over an earlier release
+    release(BOOK, tmp_path / "a")  # over an earlier release
     assert all(p.read_bytes() == (tmp_path / "b" / p.name).read_bytes() for p in first)
 
 
 def test_command_line(tmp_path, capsys):
     from course_lib.__main__ import main
 
-    assert main(["release", str(BOOK), str(tmp_path)] + ([] if LENIENT_BOOK else ["--lenient"])) == 0
+    assert main(["release", str(BOOK), str(tmp_path)]) == 0
     assert (tmp_path / "warmup.ipynb").exists() and "wrote" in capsys.readouterr().out
 
 
@@ -571,20 +568,18 @@ def test_glue_inside_a_gate_used_only_inside_it_is_fine(tmp_path):
     assert release(book, tmp_path / "out")
 
 
-KNOWN_VIOLATIONS = ("warmup.ipynb, cell index 1 imports sigmoid_grad (a name the student writes); "
-                    "ch4_prior_bias.ipynb, cell index 24 glues n_below, loss_default_min and loss_default_max "
-                    "inside the gate of ex-ch4-initial-loss, shown at cell indices 51 and 91")
+def test_lenient_release_reports_the_two_content_rules_as_warnings(tmp_path, capsys):
+    from course_lib.__main__ import main
 
-
-@pytest.mark.xfail(strict=True, reason="the book breaks two rules of issue 11 (owners of those notebooks to fix): "
-                                       + KNOWN_VIOLATIONS)
-def test_the_book_releases_strictly(tmp_path):
-    """Fails while the violations above stand; once they are fixed it passes, the strict xfail
-    then fails the suite, and LENIENT_BOOK goes to True and this marker goes."""
-    release(BOOK, tmp_path / "out")
-
-
-def test_lenient_release_names_the_violations(tmp_path):
-    warnings = []
-    release(BOOK, tmp_path / "out", warnings, strict=False)
-    assert all("(released anyway: lenient)" in w for w in warnings if "glued value" in w or "imports" in w)
+    book = tmp_path / "book"
+    book.mkdir()
+    nbformat.write(_nb(("code", "from course_lib.functional import sigmoid as stable_sigmoid"),
+                       ("markdown", "Shown: {glue:text}`secret:.1f`."), ("markdown", OPEN),
+                       ("code", "from myst_nb import glue\nglue('secret', 1.0, display=False)"), ("markdown", CLOSE)),
+                   book / "warmup.ipynb")
+    assert main(["release", str(book), str(tmp_path / "strict")]) == 1
+    assert not (tmp_path / "strict").exists()
+    assert main(["release", str(book), str(tmp_path / "lenient"), "--lenient"]) == 0
+    err = capsys.readouterr().err
+    assert "cell index 0: this cell imports stable_sigmoid" in err and "glued value 'secret'" in err
+    assert (tmp_path / "lenient" / "warmup.ipynb").exists()

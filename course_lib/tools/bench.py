@@ -131,7 +131,7 @@ def grading_bench(copies: int = 4, workers: int = 2, chapters=GRADING_CHAPTERS) 
     figures: dict = {"copies": copies, "workers": workers, "chapters": {}}
     with tempfile.TemporaryDirectory(prefix="course-bench-grading-") as tmp:
         tmp = Path(tmp)
-        release(ROOT / "book", tmp / "student", strict=False)
+        release(ROOT / "book", tmp / "student")
         for key in chapters:
             name = find_chapter(key).notebook + ".ipynb"
             solutions = fmt.solutions_by_label(nbformat.read(ROOT / "book" / name, as_version=4))
