@@ -137,6 +137,12 @@ def test_sandbox_argv_and_flags():
     assert [argv[i + 1] for i, a in enumerate(argv) if a == "--bind"] == ["/tmp/cg-x/box"]
 
 
+def test_sandbox_argv_for_a_grader_that_is_not_root(monkeypatch):
+    monkeypatch.setattr(sandbox, "_user_process_count", lambda: 40)
+    argv = sandbox.bwrap_argv(Path("/tmp/cg-x/box"), sandbox.Limits(), None)
+    assert "--unshare-user" in argv and "--reuid" not in argv and "--nproc=104" in argv
+
+
 def test_without_bwrap_the_grader_stops_and_says_how_to_install(monkeypatch, tmp_path, capsys):
     from course_lib.__main__ import main
 
