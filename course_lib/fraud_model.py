@@ -4,9 +4,12 @@ reproducible training loop.
 How the port differs from the tutorial's Keras model: the tutorial's output layer applies the
 sigmoid and Keras's ``BinaryCrossentropy`` is computed on those probabilities; here the network
 returns logits and the loss is ``BCEWithLogitsLoss`` (the same function, computed stably from
-the logit). Keras initialises a dense layer's bias at 0 (weights Glorot-uniform), so the
-tutorial's untrained model predicts about 1/2 and its zero-bias baseline starts near ln 2;
-PyTorch's ``nn.Linear`` draws weights and bias uniformly from ±1/√fan_in, so ``output_bias=None``
+the logit). Keras's ``Dense`` starts its bias at 0 when given no initialiser, but the tutorial's
+``make_model`` passes ``bias_initializer=None`` when no bias is given, and tf.keras's
+``Layer.add_weight`` then uses Glorot-uniform: for the single output bias (fan-in = fan-out = 1)
+that is uniform on ±√3 ≈ ±1.73, so the tutorial's untrained baseline also has a random output
+bias, wider than the port's. Its "zero bias" run sets the bias to 0 explicitly and starts near
+ln 2. PyTorch's ``nn.Linear`` draws weights and bias uniformly from ±1/√fan_in, so ``output_bias=None``
 here means a random output bias in ±1/√hidden (±0.25), and an initial loss above or below ln 2
 depending on the seed.
 

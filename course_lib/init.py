@@ -1,7 +1,9 @@
 """Initialising the output bias to the class prior, and the loss that this initialisation gives.
 
 A classifier whose last layer is σ(w·h + b) starts, with small random weights, near
-p = σ(b). With b = 0 (Keras's default for a dense layer's bias) every prediction is about 1/2
+p = σ(b). With b = 0 (what Keras's ``Dense`` uses when it is given no bias initialiser; the
+TensorFlow tutorial's ``make_model`` passes ``bias_initializer=None``, which tf.keras replaces by
+Glorot-uniform, ±√3 ≈ ±1.73 for a single output bias) every prediction is about 1/2
 and the initial loss is about ln 2 ≈ 0.693 nats, however rare the positive class is; the first
 epochs are spent learning what the class prior is. PyTorch's ``nn.Linear`` does not start at
 0: it draws its bias, like its weights, uniformly from ±1/√fan_in (±0.25 for 16 inputs), so the
@@ -47,8 +49,11 @@ def prior_bias(pos, neg):
     follows from the odds: P(y=0)/P(y=1) = e^{−b} = neg/pos.
 
     How to compute it: log(pos / neg), the log of the ratio, is the recommended form (and what
-    this function does). The ratio is rounded once, so b₀ has an absolute error of about one
-    unit roundoff (~1e-16); log(pos) − log(neg) adds the rounding errors of two logs of size
+    this function does). The ratio is rounded once (a relative error of at most the unit
+    roundoff u ≈ 1.1e-16, which the log turns into an absolute error of about u), and the log's
+    result is rounded to half an ulp of |b₀| (about |b₀|·u), so b₀ has an absolute error of
+    about (1 + |b₀|)·u: ~1e-16 only near b₀ = 0, about 5e-16 at the fraud data's b₀ = −6.36.
+    log(pos) − log(neg) adds the rounding errors of two logs of size
     log(count), about 35 for counts near 1e15, and is up to that many times less accurate, which
     matters most near b₀ = 0, where the difference cancels. Neither form keeps full *relative*
     accuracy when b₀ is tiny (pos/neg within ~1e-12 of 1, say): an absolute error of ~1e-16 is
@@ -167,7 +172,7 @@ def base_rate_entropy(p):
     --------
     >>> round(float(base_rate_entropy(492 / 284807)), 7)
     0.0127147
-    >>> round(float(base_rate_entropy(0.0018)), 5)   # the rate the TensorFlow tutorial prints
+    >>> round(float(base_rate_entropy(0.0018)), 5)   # the rate the TensorFlow tutorial states
     0.01317
     >>> round(float(base_rate_entropy(0.0017)), 5)   # 492/284807 to two significant figures
     0.01254
