@@ -39,12 +39,7 @@ def bce_from_probabilities(p, y):
 '''
 
 
-def require_bwrap():
-    if sandbox.bwrap_path() is None:
-        message = "bubblewrap is missing: " + sandbox.INSTALL_HINT
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+from test_attacks import require_bwrap  # noqa: E402 - one definition, shared with test_grade.py
 
 
 def notebook(path: Path, *sources: str) -> Path:

@@ -10,11 +10,10 @@ log-likelihood of a data set is the one exception, a single number by definition
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from ._core import Check, format_value
+from ._core import without_warnings as _without_warnings
 from .registry import Exercise
 
 _P = np.array([0.9, 0.2, 0.5, 0.999, 0.01, 0.7])
@@ -22,16 +21,6 @@ _Y = np.array([1.0, 0.0, 1.0, 0.0, 1.0, 0.0])
 _MODERATE_S = np.linspace(-30.0, 30.0, 13)
 # Logits where the textbook formulas break: σ rounds to 0 or 1, e^{±s} overflows.
 _EXTREME_S = np.array([-1e5, -1000.0, -800.0, -40.0, 40.0, 800.0, 1000.0, 1e5])
-
-
-def _without_warnings(compute):
-    """``compute`` with overflow, division by zero, invalid operations and warnings raising."""
-    def run():
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", RuntimeWarning)
-            with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
-                return compute()
-    return run
 
 
 def _both_labels(s: np.ndarray):

@@ -9,11 +9,10 @@ prefix because every check is also reachable as ``course_lib.check.<name>``.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from ._core import Check, CheckResult, format_value
+from ._core import without_warnings as _without_warnings
 from .registry import Exercise
 
 __all__ = ["ch5_stable_log_softmax", "ch5_cross_entropy_grad", "ch5_prior_bias", "EXERCISES"]
@@ -23,16 +22,6 @@ _EXTREME_S = np.array([[1000.0, 0.0, -1000.0],
                        [-1e300, 1e300, 0.0],
                        [800.0, 799.0, 0.0],
                        [-800.0, -801.0, -1e5]])
-
-
-def _without_warnings(compute):
-    """``compute`` with overflow, division by zero, invalid operations and warnings raising."""
-    def run():
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", RuntimeWarning)
-            with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
-                return compute()
-    return run
 
 
 def _as_array(value) -> np.ndarray:
