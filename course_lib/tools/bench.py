@@ -206,15 +206,10 @@ def add_arguments(parser) -> None:
 def main(args) -> int:
     if args.grading:
         figures = grading_bench(copies=max(1, args.copies), workers=max(1, args.workers))
-        print()
-        print(format_grading(figures))
-        if args.json:
-            args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-            print(f"\nwrote {args.json}")
-        return 0
-    figures = run_bench(args)
+    else:
+        figures = run_bench(args)
     print()
-    print(format_table(figures))
+    print((format_grading if args.grading else format_table)(figures))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
         print(f"\nwrote {args.json}")
