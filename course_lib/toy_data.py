@@ -11,10 +11,14 @@ a fitted number never depends on how many examples of a class a draw happened to
                            the case where the maximum-likelihood weights do not exist
 - :func:`make_logistic`    features drawn at random, labels drawn from a known logistic
                            model p(y = 1 | x) = σ(w·x + b): a fit can be compared with the truth
+- :func:`two_blobs_truth`  the true (w, b) of :func:`make_two_blobs` data and the accuracy of
+                           the best possible (Bayes) rule, in closed form (chapter 1, §Where the
+                           model comes from)
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -22,7 +26,7 @@ import numpy as np
 from ._validation import as_float_array, check_nonnegative
 from .functional import sigmoid
 
-__all__ = ["make_two_blobs", "make_separable", "make_logistic"]
+__all__ = ["make_two_blobs", "make_separable", "make_logistic", "two_blobs_truth"]
 
 
 def _check_n(n) -> int:
@@ -227,3 +231,83 @@ def make_logistic(n: int, w, b: float = 0.0, seed: int = 0, *, scale: float = 1.
     p = sigmoid(X @ w + b)
     y = (rng.random(n) < p).astype(np.float64)
     return X, y
+
+
+def two_blobs_truth(separation: float = 2.0, *, correlation: float = 0.0, center=(0.0, 0.0),
+                    prior: float = 0.5):
+    """The true posterior of :func:`make_two_blobs` data: weights, bias and Bayes accuracy.
+
+    Chapter 1, §Where the model comes from, derives that two Gaussian classes N(μ₀, Σ) and
+    N(μ₁, Σ) with a shared covariance Σ and class shares π₀ = 1 − π₁, π₁ give the posterior
+    p(y = 1 | x) = σ(w·x + b) with
+
+        w = Σ⁻¹(μ₁ − μ₀),    b = −½(μ₁ᵀΣ⁻¹μ₁ − μ₀ᵀΣ⁻¹μ₀) + log(π₁/π₀).
+
+    For :func:`make_two_blobs` μ₀ = c − m, μ₁ = c + m with m = (separation/2, 0) and
+    Σ = [[1, ρ], [ρ, 1]], so w = Σ⁻¹·(separation, 0) = separation/(1 − ρ²)·(1, −ρ) and
+    b = −w·c + log(π₁/π₀). The generator does not draw the labels: each data set has exactly
+    ``n // 2`` examples of class 0 and the rest of class 1, so the ``prior`` that describes a
+    data set is its share of class 1, ``(n - n // 2) / n`` (1/2 for an even n, the default).
+
+    The rule "predict 1 when w·x + b >= 0" is then the best possible (Bayes) classifier. With
+    Δ² = (μ₁ − μ₀)ᵀΣ⁻¹(μ₁ − μ₀) = separation²/(1 − ρ²) (the squared Mahalanobis distance
+    between the means) and L = log(π₁/π₀), the score w·x + b is Gaussian with variance Δ² and
+    mean ±Δ²/2 + L in each class, so the rule's accuracy is
+
+        π₁·Φ((Δ²/2 + L)/Δ) + π₀·Φ((Δ²/2 − L)/Δ),
+
+    Φ the standard normal distribution function: Φ(Δ/2) for equal shares.
+
+    Parameters
+    ----------
+    separation : float, default 2.0
+        Distance between the class means (> 0: with 0 the classes coincide).
+    correlation : float, default 0.0
+        Correlation ρ of the two features within each class, in (−1, 1).
+    center : pair of floats, default (0, 0)
+        The midpoint c between the class means.
+    prior : float, default 0.5
+        The share π₁ of class 1, in (0, 1).
+
+    Returns
+    -------
+    w : numpy.ndarray, shape (2,)
+    b : float
+    bayes_accuracy : float
+        The probability that the Bayes rule classifies a new example correctly.
+
+    Raises
+    ------
+    ValueError
+        If separation is not a positive finite number, correlation is not in (−1, 1), center
+        is not two finite numbers, or prior is not in (0, 1).
+
+    Examples
+    --------
+    >>> w, b, accuracy = two_blobs_truth(2.0, center=(2.0, 1.0))
+    >>> w.tolist(), b, round(accuracy, 4)
+    ([2.0, 0.0], -4.0, 0.8413)
+    """
+    separation = _check_scalar(separation, "separation")
+    if separation <= 0.0:
+        raise ValueError(f"separation must be > 0 (with 0 the classes coincide), not {separation!r}")
+    rho = _check_scalar(correlation, "correlation", nonnegative=False)
+    if not -1.0 < rho < 1.0:
+        raise ValueError(f"correlation must lie strictly between -1 and 1, not {rho!r}")
+    c = as_float_array(center, "center", allow_inf=False)
+    if c.shape != (2,):
+        raise ValueError(f"center must be two numbers (a point in the plane), not shape {c.shape}")
+    pi1 = _check_scalar(prior, "prior")
+    if not 0.0 < pi1 < 1.0:
+        raise ValueError(f"prior must lie strictly between 0 and 1, not {pi1!r}")
+
+    w = separation / (1.0 - rho**2) * np.array([1.0, -rho]) + 0.0   # + 0.0: no −0.0 when ρ = 0
+    log_odds = math.log(pi1 / (1.0 - pi1))
+    b = float(-(w @ c) + log_odds)
+    delta = separation / math.sqrt(1.0 - rho**2)
+
+    def phi(z: float) -> float:
+        return 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
+
+    accuracy = pi1 * phi(delta / 2 + log_odds / delta) + (1 - pi1) * phi(delta / 2 - log_odds / delta)
+    return w, b, float(accuracy)

@@ -1,6 +1,8 @@
 """Tests of course_lib.toy_data: shapes, dtypes, determinism, class counts, and the geometric
 property each generator promises (overlap, separability, agreement with the true model)."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -92,3 +94,67 @@ def test_logistic_labels_follow_the_model():
 def test_bad_arguments_raise_value_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# -- two_blobs_truth: the true posterior of make_two_blobs data ----------------------------------
+
+def _log_density(X, mean, cov):
+    """log N(x; mean, cov), row by row, written out independently of two_blobs_truth."""
+    diff = X - mean
+    inv = np.linalg.inv(cov)
+    return -0.5 * np.einsum("ij,jk,ik->i", diff, inv, diff) - 0.5 * np.log(np.linalg.det(2 * np.pi * cov))
+
+
+@pytest.mark.parametrize("separation, rho, center, prior", [
+    (2.0, 0.0, (2.0, 1.0), 0.5),
+    (1.0, 0.6, (0.0, 0.0), 0.5),
+    (3.0, -0.4, (-1.0, 2.5), 0.2),
+])
+def test_two_blobs_truth_is_the_posterior_of_the_two_gaussians(separation, rho, center, prior):
+    from course_lib.toy_data import two_blobs_truth
+    w, b, _ = two_blobs_truth(separation, correlation=rho, center=center, prior=prior)
+    c, m = np.array(center), np.array([separation / 2, 0.0])
+    cov = np.array([[1.0, rho], [rho, 1.0]])
+    X = np.random.default_rng(0).normal(size=(200, 2)) * 3 + c
+    log_ratio = (np.log(prior) + _log_density(X, c + m, cov)) - (np.log(1 - prior) + _log_density(X, c - m, cov))
+    assert np.allclose(X @ w + b, log_ratio, rtol=1e-12, atol=1e-10)
+
+
+@pytest.mark.parametrize("separation, rho", [(2.0, 0.0), (1.0, 0.6), (3.0, -0.4)])
+def test_two_blobs_truth_bayes_accuracy_matches_monte_carlo(separation, rho):
+    from course_lib.toy_data import two_blobs_truth
+    center = (2.0, 1.0)
+    w, b, accuracy = two_blobs_truth(separation, correlation=rho, center=center)
+    X, y = make_two_blobs(200_000, separation, seed=3, correlation=rho, center=center)
+    mc = np.mean((X @ w + b >= 0) == (y == 1.0))
+    assert abs(mc - accuracy) < 4 * np.sqrt(accuracy * (1 - accuracy) / len(y))
+    # No other rule does better: shifting or turning the boundary loses accuracy.
+    for w2, b2 in ((w, b + 0.3), (w, b - 0.3), (w + np.array([0.0, 0.5]), b)):
+        assert np.mean((X @ w2 + b2 >= 0) == (y == 1.0)) < mc
+
+
+def test_two_blobs_truth_unequal_prior_accuracy_by_monte_carlo():
+    from course_lib.toy_data import two_blobs_truth
+    w, b, accuracy = two_blobs_truth(1.5, correlation=0.3, prior=0.2)
+    rng = np.random.default_rng(5)
+    n = 400_000
+    y = (rng.random(n) < 0.2).astype(float)
+    cov = np.array([[1.0, 0.3], [0.3, 1.0]])
+    X = rng.multivariate_normal([0.0, 0.0], cov, size=n) + np.where(y[:, None] == 1, 0.75, -0.75) * np.array([1.0, 0.0])
+    mc = np.mean((X @ w + b >= 0) == (y == 1.0))
+    assert abs(mc - accuracy) < 4 * np.sqrt(accuracy * (1 - accuracy) / n)
+    assert accuracy > 0.8                     # better than always predicting class 0
+
+
+def test_two_blobs_truth_examples_and_bad_arguments():
+    from course_lib.toy_data import two_blobs_truth
+    w, b, accuracy = two_blobs_truth(2.0, center=(2.0, 1.0))
+    assert w.tolist() == [2.0, 0.0] and b == -4.0
+    assert abs(accuracy - 0.5 * (1 + math.erf(1 / math.sqrt(2)))) < 1e-15
+    for kwargs, message in (({"separation": 0.0}, "separation must be > 0"),
+                            ({"correlation": -1.0}, "strictly between -1 and 1"),
+                            ({"center": (1.0,)}, "center must be two numbers"),
+                            ({"prior": 1.0}, "prior must lie strictly between 0 and 1"),
+                            ({"separation": np.nan}, "NaN")):
+        with pytest.raises(ValueError, match=message):
+            two_blobs_truth(**kwargs)
