@@ -52,7 +52,36 @@ def good_hessian(X, w, b):
     return reference_hessian(X, w, b)
 
 
-def stub(*args):
+def good_irls(X, y, tol=1e-8, max_iter=50):
+    """Newton as IRLS: a weighted least-squares solve per step."""
+    X1 = np.column_stack([X, np.ones(len(X))])
+    theta = np.zeros(X1.shape[1])
+    for k in range(max_iter + 1):
+        p = sigmoid(X1 @ theta)
+        if np.linalg.norm(X1.T @ (p - y) / len(y)) <= tol or k == max_iter:
+            return theta[:-1], theta[-1], k
+        s = p * (1 - p)
+        z = X1 @ theta - (p - y) / s
+        root = np.sqrt(s)
+        theta = np.linalg.lstsq(root[:, None] * X1, root * z, rcond=None)[0]
+
+
+def newton_solve_irls(X, y, tol=1e-8, max_iter=50):
+    """The same iteration through the normal equations of the weighted problem: also right."""
+    X1 = np.column_stack([X, np.ones(len(X))])
+    theta, k = np.zeros(X1.shape[1]), 0
+    while True:
+        p = sigmoid(X1 @ theta)
+        g = X1.T @ (p - y) / len(y)
+        if np.linalg.norm(g) <= tol or k == max_iter:
+            return theta[:-1], float(theta[-1]), k
+        S = p * (1 - p)
+        z = X1 @ theta - (p - y) / S
+        theta = np.linalg.solve(X1.T @ (S[:, None] * X1), X1.T @ (S * z))
+        k += 1
+
+
+def stub(*args, **kwargs):
     raise NotImplementedError("replace this line with your code")
 
 
@@ -65,6 +94,8 @@ def stub(*args):
     (ch1.predict_proba, naive_predict_proba),
     (ch1.gd_step, good_gd_step),
     (ch1.logistic_hessian, good_hessian),
+    (ch1.irls, good_irls),
+    (ch1.irls, newton_solve_irls),
 ])
 def test_right_answers_pass(checker, implementation, capsys):
     result = checker(implementation)
@@ -188,6 +219,57 @@ def test_hessian_mistakes_fail():
     assert "equals finite differences of the gradient" in failed(ch1.logistic_hessian(weights_p))
 
 
+def test_irls_mistakes_fail(capsys):
+    def no_intercept(X, y, tol=1e-8, max_iter=50):      # forgets the column of ones
+        theta = np.zeros(X.shape[1])
+        for k in range(max_iter + 1):
+            p = sigmoid(X @ theta)
+            if np.linalg.norm(X.T @ (p - y) / len(y)) <= tol or k == max_iter:
+                return theta, 0.0, k
+            s = p * (1 - p)
+            theta = np.linalg.solve(X.T @ (s[:, None] * X), X.T @ (s * (X @ theta - (p - y) / s)))
+
+    def weights_p(X, y, tol=1e-8, max_iter=50):         # S = diag(p) instead of diag(p(1 − p))
+        X1 = np.column_stack([X, np.ones(len(X))])
+        theta = np.zeros(3)
+        for k in range(max_iter + 1):
+            p = sigmoid(X1 @ theta)
+            if np.linalg.norm(X1.T @ (p - y) / len(y)) <= tol or k == max_iter:
+                return theta[:-1], theta[-1], k
+            z = X1 @ theta - (p - y) / p
+            theta = np.linalg.solve(X1.T @ (p[:, None] * X1), X1.T @ (p * z))
+
+    def counts_one_extra(X, y, tol=1e-8, max_iter=50):  # off by one in the count
+        w, b, k = good_irls(X, y, tol, max_iter)
+        return w, b, k + 1
+
+    def ignores_tol(X, y, tol=1e-8, max_iter=50):       # always runs max_iter steps
+        return good_irls(X, y, 0.0, max_iter)
+
+    def gradient_descent(X, y, tol=1e-8, max_iter=50):  # not Newton: first-order steps
+        w, b = np.zeros(X.shape[1]), 0.0
+        for k in range(max_iter + 1):
+            g_w, g_b = logistic_gradient(X, y, w, b)
+            if np.hypot(np.linalg.norm(g_w), g_b) <= tol or k == max_iter:
+                return w, b, k
+            w, b = w - 1.0 * g_w, b - 1.0 * g_b
+
+    fit = "the fitted weights and bias, (w1, w2, b)"
+    grad = "the gradient of the mean BCE at your (w, b) is below tol"
+    two = "after exactly max_iter = 2 steps: two full Newton steps from (0, 0)"
+    count = [d for d in (o.description for o in ch1.irls(good_irls).outcomes) if d.startswith("the number")]
+    assert len(count) == 2
+    assert {fit, grad, two} <= set(failed(ch1.irls(no_intercept)))
+    assert two in failed(ch1.irls(weights_p)) and set(count) & set(failed(ch1.irls(weights_p)))
+    assert set(failed(ch1.irls(counts_one_extra))) == set(count)
+    assert set(count) <= set(failed(ch1.irls(ignores_tol)))
+    assert {fit, grad, two} <= set(failed(ch1.irls(gradient_descent)))
+    out = capsys.readouterr().out
+    for line in ("input:", "expected:", "received:", "hint:"):
+        assert line in out
+    assert "lstsq" not in out and "np.linalg.solve" not in out
+
+
 def test_exceptions_become_failures_not_crashes():
     result = ch1.gd_step(lambda X, y, w, b, lr: 1 / 0)
     assert not result.ok and any("ZeroDivisionError" in o.detail for o in result.outcomes)
@@ -196,7 +278,7 @@ def test_exceptions_become_failures_not_crashes():
 # -- not implemented, strict mode, registry --------------------------------------------------------
 
 @pytest.mark.parametrize("checker", [ch1.ch1_least_squares_scores, ch1.predict_proba, ch1.gd_step,
-                                     ch1.logistic_hessian])
+                                     ch1.logistic_hessian, ch1.irls])
 def test_stubs_are_not_implemented_yet(checker, capsys):
     result = checker(stub)
     assert result.not_implemented and result.passed == 0
@@ -214,7 +296,7 @@ def test_checks_are_reachable_by_name_and_registered():
     assert check.ch1_least_squares_scores is ch1.ch1_least_squares_scores
     exercises = exercises_for("ch1")
     assert [e.label for e in exercises] == ["ex-ch1-least-squares", "ex-ch1-predict-proba",
-                                            "ex-ch1-gd-step", "ex-ch1-hessian"]
+                                            "ex-ch1-gd-step", "ex-ch1-hessian", "ex-ch1-irls"]
     for exercise in exercises:
         assert exercise.check is getattr(ch1, exercise.check.__name__)
         assert getattr(check, exercise.check.__name__) is exercise.check

@@ -18,7 +18,8 @@ from ..toy_data import make_two_blobs
 from ._core import Check, format_value
 from .registry import Exercise
 
-__all__ = ["ch1_least_squares_scores", "predict_proba", "gd_step", "logistic_hessian", "EXERCISES"]
+__all__ = ["ch1_least_squares_scores", "predict_proba", "gd_step", "logistic_hessian", "irls",
+           "EXERCISES"]
 
 # A tiny problem whose numbers fit in a failure message.
 _X = np.array([[1.0, 2.0], [0.0, 0.0], [-1.0, 0.5], [2.0, -1.0]])
@@ -220,9 +221,79 @@ def logistic_hessian(logistic_hessian):
     return c.done()
 
 
+def _newton_reference(X: np.ndarray, y: np.ndarray, tol: float, max_iter: int):
+    """Plain Newton from w = 0, b = 0: full steps, stop when ‖∇L‖ <= tol (tested before each
+    step) or after max_iter steps. Returns (w, b, number of steps taken)."""
+    d = X.shape[1]
+    w, b = np.zeros(d), 0.0
+    for k in range(max_iter + 1):
+        g_w, g_b = logistic_gradient(X, y, w, b)
+        g = np.append(g_w, g_b)
+        if np.sqrt(g @ g) <= tol or k == max_iter:
+            return w, b, k
+        step = np.linalg.solve(reference_hessian(X, w, b), g)
+        w, b = w - step[:d], b - step[d]
+    raise AssertionError("unreachable")
+
+
+def irls(irls):
+    """Check ``irls(X, y, tol=1e-8, max_iter=50)``: Newton's method written as iteratively
+    reweighted least squares, from w = 0, b = 0, returning ``(w, b, n_iter)``."""
+    c = Check("ex-ch1-irls", "Newton's method as IRLS, irls(X, y, tol, max_iter) -> (w, b, n_iter)")
+    X, y = _blobs()
+    where = "X, y: the 50-example two-blob data (seed 7)"
+
+    def call(X_, y_, tol, max_iter):
+        w, b, n_iter = irls(X_.copy(), y_.copy(), tol=tol, max_iter=max_iter)
+        return np.asarray(w, dtype=float), float(b), n_iter
+
+    w_ref, b_ref, n_ref = _newton_reference(X, y, 1e-8, 50)
+    c.close("the fitted weights and bias, (w1, w2, b)",
+            lambda: np.append(*call(X, y, 1e-8, 50)[:2]), np.append(w_ref, b_ref),
+            rtol=1e-7, atol=1e-9, inputs=where + ", tol = 1e-8, max_iter = 50",
+            hint="Each iteration: p = σ(X̃θ), weights s = p(1 − p), working response "
+                 "z = X̃θ − (p − y)/s, then θ = the weighted least-squares fit of z on X̃ = [X, 1] "
+                 "(the column of ones carries the bias).")
+    c.that("the gradient of the mean BCE at your (w, b) is below tol",
+           lambda: np.linalg.norm(np.append(*logistic_gradient(X, y, *call(X, y, 1e-8, 50)[:2]))),
+           lambda g: g <= 1e-8, expected="‖(∇_w L, ∂L/∂b)‖ <= 1e-8", inputs=where + ", tol = 1e-8",
+           hint="At the maximum-likelihood fit the whole gradient vanishes, the bias component "
+                "mean(p − y) included: fit the bias along with the weights.")
+    for tol in (1e-8, 1e-3):
+        n_tol = _newton_reference(X, y, tol, 50)[2]
+        c.that(f"the number of Newton steps to ‖∇L‖ <= {tol:g}: {n_tol}",
+               lambda tol=tol: call(X, y, tol, 50)[2],
+               lambda n, n_tol=n_tol: isinstance(n, (int, np.integer)) and not isinstance(n, bool)
+               and n == n_tol,
+               expected=f"{n_tol} (an int)", inputs=where + f", tol = {tol:g}, max_iter = 50",
+               hint="Test the gradient norm before each step and stop as soon as it is <= tol; "
+                    "n_iter counts the weighted least-squares solves you did (0 if the start is "
+                    "already good enough). Exact Newton steps need no learning rate.")
+    w2, b2, _ = _newton_reference(X, y, 0.0, 2)
+    c.close("after exactly max_iter = 2 steps: two full Newton steps from (0, 0)",
+            lambda: np.append(*call(X, y, 0.0, 2)[:2]), np.append(w2, b2), rtol=1e-9, atol=1e-12,
+            inputs=where + ", tol = 0, max_iter = 2",
+            hint="Stop after max_iter steps even if the gradient is not yet below tol. Each step "
+                 "must be the exact Newton step: weights p(1 − p), not p, and no damping.")
+    X1 = np.array([[0.0], [1.0], [2.0], [3.0], [4.0], [5.0]])
+    y1 = np.array([0.0, 0.0, 1.0, 0.0, 1.0, 1.0])
+    w1, b1, _ = _newton_reference(X1, y1, 1e-10, 50)
+    c.close("one feature (d = 1): w has shape (1,)",
+            lambda: np.append(*call(X1, y1, 1e-10, 50)[:2]), np.append(w1, b1), rtol=1e-7, atol=1e-9,
+            inputs="X = [[0], [1], [2], [3], [4], [5]], y = [0, 0, 1, 0, 1, 1], tol = 1e-10",
+            hint="Return w as a 1-D array of length d (here 1) and b as a number.")
+    Xk, yk = X.copy(), y.copy()
+    c.that("X and y are not modified", lambda: irls(Xk, yk, tol=1e-8, max_iter=50),
+           lambda _: np.array_equal(Xk, X) and np.array_equal(yk, y),
+           expected="X and y unchanged after the call", inputs=where,
+           hint="Build X̃ with np.column_stack (a new array) instead of writing into X.")
+    return c.done()
+
+
 EXERCISES = [
     Exercise("ex-ch1-least-squares", ("least_squares_scores",), ch1_least_squares_scores),
     Exercise("ex-ch1-predict-proba", ("predict_proba",), predict_proba),
     Exercise("ex-ch1-gd-step", ("gd_step",), gd_step),
     Exercise("ex-ch1-hessian", ("logistic_hessian",), logistic_hessian),
+    Exercise("ex-ch1-irls", ("irls",), irls),
 ]
