@@ -48,12 +48,37 @@ def good_rate(rate):
     return math.log(rate) - math.log1p(-rate)
 
 def good_prior(pos, neg):
-    return math.log(pos / neg)  # the form course_lib.init.prior_bias uses
+    if 0.5 <= pos / neg <= 2:  # pos ≈ neg: b0 is tiny, log1p keeps its relative accuracy
+        return math.log1p((pos - neg) / neg)
+    return math.log(pos / neg)
 
 
-def good_loss(b, y):
+def good_loss(b, y, pos_weight=1.0):
     y = np.asarray(y, dtype=float)
-    return (-np.mean(y * log_sigmoid(b) + (1 - y) * log_sigmoid(-b)), float(np.mean(sigmoid(b) - y)))
+    return (-np.mean(pos_weight * y * log_sigmoid(b) + (1 - y) * log_sigmoid(-b)),
+            float(np.mean((1 - y) * sigmoid(b) - pos_weight * y * sigmoid(-b))))
+
+
+def good_threshold(y, p, target):
+    scores = np.sort(p[y == 1])[::-1]
+    return float(scores[math.ceil(target * scores.size - 1e-9) - 1])
+
+
+def good_threshold_via_curve(y, p, target):  # the chapter's solution: thresholds decreasing, recall increasing
+    from course_lib import metrics
+    _, rec, thr = metrics.precision_recall_curve(y, p)
+    return float(thr[np.flatnonzero(rec >= target)[0]])
+
+
+def good_corrected(s, pos_weight):
+    return sigmoid(np.asarray(s, dtype=float) - math.log(pos_weight))
+
+
+def good_focal_grad(s, y, gamma=2.0):
+    t = 2 * np.asarray(y, dtype=float) - 1
+    m = t * np.asarray(s, dtype=float)
+    p, q = sigmoid(m), sigmoid(-m)
+    return -t * np.exp(-gamma * softplus(m)) * (gamma * p * softplus(-m) + q)
 
 
 def good_init(model, pos, neg):
@@ -144,9 +169,87 @@ def naive_loss(b, y):  # the textbook formula: breaks at b = -800
     return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)), float(np.mean(p - y))
 
 
-def wrong_sign_grad(b, y):
-    loss, grad = good_loss(b, y)
+def wrong_sign_grad(b, y, pos_weight=1.0):
+    loss, grad = good_loss(b, y, pos_weight)
     return loss, -grad
+
+
+def loss_unweighted(b, y, pos_weight=1.0):  # ignores pos_weight
+    return good_loss(b, y)
+
+
+def loss_weights_negatives(b, y, pos_weight=1.0):  # the weight on the wrong class
+    y = np.asarray(y, dtype=float)
+    return good_loss(-b, 1 - y, pos_weight)[0], -good_loss(-b, 1 - y, pos_weight)[1]
+
+
+def loss_weighted_mean(b, y, pos_weight=1.0):  # divides by the total weight, not by N
+    y = np.asarray(y, dtype=float)
+    total = np.sum(np.where(y == 1, pos_weight, 1.0))
+    loss, grad = good_loss(b, y, pos_weight)
+    return loss * y.size / total, grad * y.size / total
+
+
+def naive_loss_weighted(b, y, pos_weight=1.0):
+    y = np.asarray(y, dtype=float)
+    p = 1 / (1 + np.exp(-b))
+    return (-np.mean(pos_weight * y * np.log(p) + (1 - y) * np.log(1 - p)),
+            float(np.mean((1 - y) * p - pos_weight * y * (1 - p))))
+
+
+def threshold_lowest(y, p, target):  # the lowest threshold reaching the target: flags the most
+    return float(np.min(p[y == 1]))
+
+
+def threshold_all_scores(y, p, target):  # the k-th highest score of all examples, not of the positives
+    k = math.ceil(target * int(np.sum(y == 1)))
+    return float(np.sort(p)[::-1][k - 1])
+
+
+def threshold_off_by_one(y, p, target):  # catches one positive too many
+    scores = np.sort(p[y == 1])[::-1]
+    return float(scores[min(scores.size - 1, math.ceil(target * scores.size - 1e-9))])
+
+
+def threshold_floor(y, p, target):  # ⌊target·n_pos⌋: misses the target when it is not a whole number
+    scores = np.sort(p[y == 1])[::-1]
+    return float(scores[max(0, int(target * scores.size) - 1)])
+
+
+def corrected_wrong_sign(s, pos_weight):
+    return good_corrected(s, 1 / pos_weight)
+
+
+def corrected_divides_probability(s, pos_weight):  # p / w instead of odds / w
+    return sigmoid(np.asarray(s, dtype=float)) / pos_weight
+
+
+def corrected_subtracts_w(s, pos_weight):
+    return sigmoid(np.asarray(s, dtype=float) - pos_weight)
+
+
+def corrected_via_odds(s, pos_weight):  # right formula, computed from probabilities: 1/0 at s = 800
+    p = 1 / (1 + np.exp(-np.asarray(s, dtype=float)))
+    odds = p / (1 - p) / pos_weight
+    return odds / (1 + odds)
+
+
+def focal_grad_constant_factor(s, y, gamma=2.0):  # treats (1 − p_t)^γ as a constant
+    t = 2 * np.asarray(y, dtype=float) - 1
+    m = t * np.asarray(s, dtype=float)
+    return -t * np.exp(-gamma * softplus(m)) * sigmoid(-m)
+
+
+def focal_grad_sign(s, y, gamma=2.0):
+    return -good_focal_grad(s, y, gamma)
+
+
+def focal_grad_naive(s, y, gamma=2.0):  # from probabilities: log 0 at |s| = 500
+    y = np.asarray(y, dtype=float)
+    p = 1 / (1 + np.exp(-np.asarray(s, dtype=float)))
+    pt = np.where(y == 1, p, 1 - p)
+    t = 2 * y - 1
+    return -t * (1 - pt) ** gamma * (gamma * pt * -np.log(pt) + (1 - pt))
 
 
 def init_touching_weights(model, pos, neg):
@@ -171,11 +274,20 @@ CASES = [
                                                         initial_loss_delta_pi_only,
                                                         initial_loss_three_arguments]),
     (ch4.prior_bias_from_counts, good_prior, [lambda pos, neg: math.log(neg / pos),
-                                             lambda pos, neg: math.log(pos / (pos + neg))]),
-    (ch4.bias_only_loss, good_loss, [naive_loss, wrong_sign_grad]),
+                                             lambda pos, neg: math.log(pos / (pos + neg)),
+                                             lambda pos, neg: math.log(pos / neg),  # 8e-4 off at pos ≈ neg
+                                             lambda pos, neg: math.log(pos) - math.log(neg),  # 0 there
+                                             lambda pos, neg: math.log1p((pos - neg) / neg)]),  # far apart
+    (ch4.bias_only_loss, good_loss, [naive_loss_weighted, wrong_sign_grad, loss_unweighted,
+                                     loss_weights_negatives, loss_weighted_mean]),
     (ch4.init_output_bias, good_init, [init_touching_weights, init_by_attribute]),
     (ch4.class_weights, good_weights, [lambda y: (1.0, len(y) / np.sum(y)),
                                        lambda y: good_weights(y)[::-1]]),
+    (ch4.threshold_for_recall, good_threshold, [threshold_lowest, threshold_all_scores,
+                                                threshold_off_by_one, threshold_floor]),
+    (ch4.corrected_probability, good_corrected, [corrected_wrong_sign, corrected_divides_probability,
+                                                 corrected_subtracts_w, corrected_via_odds]),
+    (ch4.focal_loss_grad, good_focal_grad, [focal_grad_constant_factor, focal_grad_sign, focal_grad_naive]),
 ]
 
 # (bias_for_ratio, bias_for_rate) pairs: the check takes two functions
@@ -253,7 +365,7 @@ def test_initial_loss_overflow_is_the_only_failure_of_the_textbook_formula(capsy
 
 
 def test_failures_name_input_and_tolerance_but_never_the_solution(capsys):
-    ch4.bias_only_loss(naive_loss)
+    ch4.bias_only_loss(naive_loss_weighted)
     out = capsys.readouterr().out
     assert "input:" in out and "tolerance:" in out and "b = -800.0" in out
     for solution_text in ("np.log(pos) - np.log(neg)", "fill_(", "log_sigmoid(b)", "n / (2"):
@@ -261,18 +373,42 @@ def test_failures_name_input_and_tolerance_but_never_the_solution(capsys):
     ch4.ch4_standardise(standardise_unclipped)
     ch4.ch4_expected_initial_loss(initial_loss_without_spread)
     ch4.ch4_bias_for_ratio_and_rate(good_ratio, good_ratio)
+    ch4.corrected_probability(corrected_via_odds)
+    ch4.focal_loss_grad(focal_grad_constant_factor)
+    ch4.threshold_for_recall(threshold_off_by_one)
     out = capsys.readouterr().out
     assert "input:" in out and "tolerance:" in out
-    for solution_text in ("X_train.mean(axis=0)", "np.where(std", "sigmoid_grad(mu)", "log1p(-r", "log1p(-rate"):
+    for solution_text in ("X_train.mean(axis=0)", "np.where(std", "sigmoid_grad(mu)", "log1p(-r", "log1p(-rate",
+                          "math.log(pos_weight)", "softplus(-m)", "np.sort("):
         assert solution_text not in out
 
 
 def test_stable_loss_is_required_and_hinted(capsys):
-    result = ch4.bias_only_loss(naive_loss)
+    result = ch4.bias_only_loss(naive_loss_weighted)
     out = capsys.readouterr().out
     failed = [o.description for o in result.outcomes if o.status == "failed"]
-    assert failed == ["stable for b = −800 (loss = 800·mean(y))"]
+    assert failed == ["stable for b = −800 (loss = 800·w·mean(y))"]
     assert "softplus" in out
+
+
+def test_the_old_two_argument_loss_fails_only_the_weighted_tests(capsys):
+    result = ch4.bias_only_loss(naive_loss)  # no pos_weight parameter at all
+    failed = [o.description for o in result.outcomes if o.status == "failed"]
+    assert failed and all("pos_weight" in d or "−800" in d for d in failed)
+    capsys.readouterr()
+
+
+def test_the_chapter_threshold_solution_passes(capsys):
+    assert ch4.threshold_for_recall(good_threshold_via_curve).ok
+    capsys.readouterr()
+
+
+def test_prior_bias_near_equal_counts_separates_the_formulas(capsys):
+    """Review item round1/ch4.md 10: the old 'large counts' case passed every formula."""
+    result = ch4.prior_bias_from_counts(lambda pos, neg: math.log(pos / neg))
+    failed = [o.description for o in result.outcomes if o.status == "failed"]
+    assert failed and all("pos ≈ neg" in d for d in failed)
+    capsys.readouterr()
 
 
 def test_strict_mode_raises(monkeypatch, capsys):
@@ -285,6 +421,7 @@ def test_strict_mode_raises(monkeypatch, capsys):
 def test_registry_and_lookup_by_name():
     labels = [e.label for e in check.exercises_for("ch4")]
     assert labels == ["ex-ch4-standardise", "ex-ch4-initial-loss", "ex-ch4-prior-bias", "ex-ch4-bias-only-loss",
-                      "ex-ch4-init-output-bias", "ex-ch4-class-weights", "ex-ch4-ratio-or-rate"]
+                      "ex-ch4-init-output-bias", "ex-ch4-class-weights", "ex-ch4-logit-adjustment",
+                      "ex-ch4-threshold", "ex-ch4-focal-grad", "ex-ch4-ratio-or-rate"]
     for exercise in check.exercises_for("ch4_prior_bias"):
         assert getattr(check, exercise.check.__name__) is exercise.check

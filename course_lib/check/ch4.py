@@ -3,7 +3,9 @@
 Each check calls your function on chosen inputs and compares it with the course's reference
 values (computed here, never shown as code): standardising with training statistics, the
 expected loss of an untrained model, the prior bias, the bias-only loss and its gradient, the
-output-bias initialisation of a torch model, class weights, and the bias for a ratio or a rate.
+output-bias initialisation of a torch model, class weights, the prior correction of a
+pos_weight model, a threshold for a target recall, the focal loss's gradient, and the bias for a
+ratio or a rate.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ import math
 
 import numpy as np
 
-from ._core import Check, CheckResult, probed
+from ._core import Check, CheckResult, probed, without_warnings
 from .registry import Exercise
 
 __all__ = ["ch4_standardise", "ch4_expected_initial_loss", "prior_bias_from_counts", "bias_only_loss",
-           "init_output_bias", "class_weights", "ch4_bias_for_ratio_and_rate", "EXERCISES"]
+           "init_output_bias", "class_weights", "corrected_probability", "threshold_for_recall",
+           "focal_loss_grad", "ch4_bias_for_ratio_and_rate", "EXERCISES"]
 
 FRAUD_POS, FRAUD_NEG = 492, 284_315
 
@@ -205,60 +208,93 @@ def ch4_expected_initial_loss(expected_initial_loss) -> CheckResult:
 
 
 def prior_bias_from_counts(prior_bias_from_counts) -> CheckResult:
-    """Check ``prior_bias_from_counts(pos, neg)`` = log(pos/neg)."""
+    """Check ``prior_bias_from_counts(pos, neg)`` = log(pos/neg), to full relative accuracy also
+    when pos ≈ neg (where b₀ is tiny and log(pos/neg) keeps only a few correct digits)."""
     c = Check("ex-ch4-prior-bias", "the prior bias from the class counts")
     hint = "σ(b₀) must equal pos/(pos + neg); solve for b₀ (the log-odds of the base rate)."
-    for pos, neg in ((FRAUD_POS, FRAUD_NEG), (1, 1), (10, 100), (99, 1), (3, 7)):
-        c.close(f"prior_bias_from_counts({pos}, {neg})", lambda: float(prior_bias_from_counts(pos, neg)),
-                math.log(pos / neg), rtol=1e-9, inputs=f"pos = {pos}, neg = {neg}", hint=hint)
-    c.that("σ(b₀) equals the base rate 492/284,807",
-           lambda: float(prior_bias_from_counts(FRAUD_POS, FRAUD_NEG)),
+    f = lambda pos, neg: float(prior_bias_from_counts(pos, neg))  # noqa: E731
+    for pos, neg in ((FRAUD_POS, FRAUD_NEG), (1, 1), (10, 100), (99, 1), (3, 7), (1, 10**15)):
+        c.close(f"prior_bias_from_counts({pos}, {neg})", lambda pos=pos, neg=neg: f(pos, neg),
+                math.log(pos / neg),
+                rtol=1e-9, inputs=f"pos = {pos}, neg = {neg}",
+                hint=hint + (" For counts this far apart, (pos − neg)/neg lies so close to −1 that "
+                             "log1p of it has lost most of its digits: use log1p only when pos ≈ neg."
+                             if neg == 10**15 else ""))
+    c.that("σ(b₀) equals the base rate 492/284,807", lambda: f(FRAUD_POS, FRAUD_NEG),
            lambda b: abs(1 / (1 + math.exp(-b)) - FRAUD_POS / (FRAUD_POS + FRAUD_NEG)) < 1e-12,
            expected=f"a b with σ(b) = {FRAUD_POS / (FRAUD_POS + FRAUD_NEG):.10f}",
            inputs="pos = 492, neg = 284315", hint=hint)
-    c.close("large counts (no overflow)", lambda: float(prior_bias_from_counts(10**12, 10**15)),
-            math.log(1e-3), rtol=1e-9, inputs="pos = 10**12, neg = 10**15",
-            hint="Work with the ratio or the difference of logs, not with huge intermediate values.")
+    near_hint = ("When pos ≈ neg, pos/neg rounds to a float next to 1 and its log keeps only a few "
+                 "correct digits (log(pos) − log(neg) keeps none). Python integers subtract exactly: "
+                 "b₀ = log(1 + (pos − neg)/neg), and math.log1p computes log(1 + x) accurately for tiny x.")
+    for pos, neg in ((10**15, 10**15 + 1), (10**12 + 3, 10**12)):
+        want = math.log1p((pos - neg) / neg)
+        c.close(f"full relative accuracy when pos ≈ neg: prior_bias_from_counts({pos}, {neg})",
+                lambda pos=pos, neg=neg: f(pos, neg), want, rtol=1e-6, atol=0.0,
+                inputs=f"pos = {pos}, neg = {neg} (b₀ = {want:.6e})", hint=near_hint)
     return c.done()
 
 
+def _reference_weighted_bias_only(b: float, y: np.ndarray, w: float) -> tuple[float, float]:
+    """Mean over the N labels of −[w·y·log σ(b) + (1 − y)·log(1 − σ(b))], and its derivative in b."""
+    pi = float(np.mean(y))
+    loss = w * pi * _softplus(-b) + (1 - pi) * _softplus(b)
+    return loss, (1 - pi) * _sigmoid(b) - w * pi * _sigmoid(-b)
+
+
 def bias_only_loss(bias_only_loss) -> CheckResult:
-    """Check ``bias_only_loss(b, y)`` -> (mean BCE of the constant logit b, d loss / d b)."""
-    c = Check("ex-ch4-bias-only-loss", "the loss and gradient of a bias-only model")
+    """Check ``bias_only_loss(b, y, pos_weight=1.0)`` -> (mean weighted BCE of the constant logit
+    b over the N labels, as ``BCEWithLogitsLoss(pos_weight=...)`` with reduction "mean", and its
+    derivative in b)."""
+    c = Check("ex-ch4-bias-only-loss", "the (weighted) loss and gradient of a bias-only model")
     y_fraud = _fraud_labels()
     b0 = math.log(FRAUD_POS / FRAUD_NEG)
+    w_fraud = FRAUD_NEG / FRAUD_POS
     y_small = np.array([0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0])
-    loss_hint = "The loss is the mean of −[y log σ(b) + (1 − y) log(1 − σ(b))] over the labels."
-    grad_hint = "d loss / d b = mean(σ(b) − y)."
-    cases = ((0.0, y_small, "b = 0.0, y = [0, 1, 0, 0, 1, 0, 0, 0]"),
-             (1.5, y_small, "b = 1.5, y = [0, 1, 0, 0, 1, 0, 0, 0]"),
-             (b0, y_fraud, "b = log(492/284315), y = 284315 zeros and 492 ones"))
-    for b, y, shown in cases:
-        loss, grad = _reference_bias_only(b, y)
-        c.close(f"loss at {shown.split(',')[0]}", lambda: float(bias_only_loss(b, y)[0]), loss,
+    loss_hint = ("The loss is the mean over the N labels of −[w·y·log σ(b) + (1 − y)·log(1 − σ(b))], "
+                 "w = pos_weight multiplying the positive terms only, divided by N (not by the total weight).")
+    grad_hint = "d loss / d b = mean((1 − y)·σ(b) − w·y·(1 − σ(b))); for w = 1 that is mean(σ(b) − y)."
+    small = "y = [0, 1, 0, 0, 1, 0, 0, 0]"
+    cases = ((0.0, y_small, None, f"b = 0.0, {small}, pos_weight not given"),
+             (1.5, y_small, None, f"b = 1.5, {small}, pos_weight not given"),
+             (b0, y_fraud, None, "b = log(492/284315), y = 284315 zeros and 492 ones, pos_weight not given"),
+             (0.5, y_small, 3.0, f"b = 0.5, {small}, pos_weight = 3.0"),
+             (-2.0, y_fraud, w_fraud, "b = -2.0, the fraud labels, pos_weight = 284315/492"))
+
+    def call(b, y, w):
+        return bias_only_loss(b, y) if w is None else bias_only_loss(b, y, w)
+
+    for b, y, w, shown in cases:
+        loss, grad = _reference_weighted_bias_only(b, y, 1.0 if w is None else w)
+        name = shown.split(",")[0] + ("" if w is None else f", pos_weight = {w:.4g}")
+        c.close(f"loss at {name}", lambda b=b, y=y, w=w: float(call(b, y, w)[0]), loss,
                 rtol=1e-8, inputs=shown, hint=loss_hint)
-        c.close(f"gradient at {shown.split(',')[0]}", lambda: float(bias_only_loss(b, y)[1]), grad,
+        c.close(f"gradient at {name}", lambda b=b, y=y, w=w: float(call(b, y, w)[1]), grad,
                 rtol=1e-7, atol=1e-12, inputs=shown, hint=grad_hint)
     pi = FRAUD_POS / (FRAUD_POS + FRAUD_NEG)
     entropy = -pi * math.log(pi) - (1 - pi) * math.log(1 - pi)
-    c.close("at b₀ the loss is the base-rate entropy H(π)", lambda: float(bias_only_loss(b0, y_fraud)[0]),
-            entropy, rtol=1e-8, inputs="b = log(492/284315), fraud labels",
+    c.close("unweighted, at b₀ the loss is the base-rate entropy H(π)",
+            lambda: float(bias_only_loss(b0, y_fraud)[0]), entropy, rtol=1e-8,
+            inputs="b = log(492/284315), fraud labels",
             hint="With a constant prediction p = π, the mean BCE is −π log π − (1 − π) log(1 − π).")
-    c.close("stable for b = −800 (loss = 800·mean(y))", lambda: float(bias_only_loss(-800.0, y_small)[0]),
-            800.0 * y_small.mean(), rtol=1e-9, inputs="b = -800.0, y = [0, 1, 0, 0, 1, 0, 0, 0]",
+    c.close("with pos_weight = neg/pos the gradient vanishes at b = 0 (the weighted prior is 1/2)",
+            lambda: float(bias_only_loss(0.0, y_fraud, w_fraud)[1]), 0.0, rtol=0.0, atol=1e-12,
+            inputs="b = 0.0, the fraud labels, pos_weight = 284315/492", hint=grad_hint)
+    c.close("stable for b = −800 (loss = 800·w·mean(y))", lambda: float(bias_only_loss(-800.0, y_small, 2.0)[0]),
+            800.0 * 2.0 * y_small.mean(), rtol=1e-9, inputs=f"b = -800.0, {small}, pos_weight = 2.0",
             hint="σ(−800) rounds to 0 and log 0 = −inf: write log σ(b) as −softplus(−b) "
                  "(course_lib.functional has log_sigmoid and softplus), as in chapter 3.")
 
-    def gradient_and_difference(b, h=1e-6):
-        up, down = float(bias_only_loss(b + h, y_small)[0]), float(bias_only_loss(b - h, y_small)[0])
-        return np.array([float(bias_only_loss(b, y_small)[1]), (up - down) / (2 * h)])
+    def gradient_and_difference(b, w, h=1e-6):
+        up, down = float(bias_only_loss(b + h, y_small, w)[0]), float(bias_only_loss(b - h, y_small, w)[0])
+        return np.array([float(bias_only_loss(b, y_small, w)[1]), (up - down) / (2 * h)])
 
-    for b in (-3.0, 0.7):
-        c.that(f"gradient matches central differences of your loss at b = {b}",
-               lambda: gradient_and_difference(b),
+    for b, w in ((-3.0, 1.0), (0.7, 5.0)):
+        c.that(f"gradient matches central differences of your loss at b = {b}, pos_weight = {w}",
+               lambda b=b, w=w: gradient_and_difference(b, w),
                lambda pair: abs(pair[0] - pair[1]) <= 1e-9 + 1e-5 * abs(pair[1]),
                expected="[your gradient, (loss(b + h) − loss(b − h)) / 2h] equal within rtol 1e-5",
-               inputs=f"b = {b}, h = 1e-6, y = [0, 1, 0, 0, 1, 0, 0, 0]",
+               inputs=f"b = {b}, h = 1e-6, {small}, pos_weight = {w}",
                hint="Your gradient and your loss disagree: differentiate the loss you wrote.")
     return c.done()
 
@@ -327,6 +363,136 @@ def class_weights(class_weights) -> CheckResult:
     return c.done()
 
 
+# -- decisions: a threshold for a target recall --------------------------------------------------
+
+def _reference_threshold(y: np.ndarray, p: np.ndarray, target: float) -> float:
+    scores = np.sort(np.asarray(p, dtype=float)[np.asarray(y) == 1])[::-1]
+    k = max(1, math.ceil(target * scores.size - 1e-9))  # the k highest-scored positives must be caught
+    return float(scores[k - 1])
+
+
+def threshold_for_recall(threshold_for_recall) -> CheckResult:
+    """Check ``threshold_for_recall(y, p, target)``: the highest threshold t whose recall
+    (fraction of positives with p ≥ t) is at least ``target``."""
+    c = Check("ex-ch4-threshold", "a threshold for a target recall")
+    f = lambda y, p, target: float(threshold_for_recall(np.asarray(y, dtype=float), np.asarray(p, dtype=float), target))  # noqa: E731
+    hint = ("Flag p ≥ t. Recall only depends on the positives' scores: to reach the target you must "
+            "catch the k = ⌈target · n_pos⌉ highest-scored positives, and the highest such t is the "
+            "k-th highest positive score (not a negative's score, not the lowest threshold).")
+    y = np.array([0, 1, 0, 1, 1, 0, 1, 0, 1, 0], dtype=float)
+    p = np.array([0.05, 0.9, 0.7, 0.4, 0.65, 0.3, 0.2, 0.95, 0.1, 0.6])
+    shown = "y = [0, 1, 0, 1, 1, 0, 1, 0, 1, 0], p = [0.05, 0.9, 0.7, 0.4, 0.65, 0.3, 0.2, 0.95, 0.1, 0.6]"
+    for target in (0.2, 0.5, 0.6, 0.8, 1.0):
+        c.close(f"target recall {target} on ten examples", lambda target=target: f(y, p, target),
+                _reference_threshold(y, p, target), rtol=0.0, atol=1e-12,
+                inputs=f"{shown}, target = {target}", hint=hint)
+    y_tied = np.array([1, 1, 0, 1, 0, 1], dtype=float)
+    p_tied = np.array([0.8, 0.5, 0.5, 0.5, 0.9, 0.2])
+    c.close("tied scores count together", lambda: f(y_tied, p_tied, 0.5), 0.5, rtol=0.0, atol=1e-12,
+            inputs="y = [1, 1, 0, 1, 0, 1], p = [0.8, 0.5, 0.5, 0.5, 0.9, 0.2], target = 0.5", hint=hint)
+    rng = np.random.default_rng(7)
+    y_big = (rng.random(5000) < 0.01).astype(float)
+    y_big[:3] = 1.0
+    p_big = 1.0 / (1.0 + np.exp(-(rng.normal(size=5000) + 2.5 * y_big - 4.0)))
+
+    def reached_and_highest():
+        t = f(y_big, p_big, 0.8)
+        pos_scores = p_big[y_big == 1]
+        higher = pos_scores[pos_scores > t]
+        next_up = higher.min() if higher.size else np.inf
+        return np.array([np.mean(pos_scores >= t), np.mean(pos_scores >= next_up)])
+
+    c.that("its recall reaches the target, and the next higher positive score's does not",
+           reached_and_highest, lambda r: r[0] >= 0.8 and r[1] < 0.8,
+           expected="[recall at t ≥ 0.8, recall at the next higher positive score < 0.8]",
+           inputs="5000 random examples, about 1 % positive (seed 7), target = 0.8", hint=hint)
+    return c.done()
+
+
+# -- calibration: correcting a pos_weight model back to the data's prior ------------------------
+
+def _reference_corrected(s, w: float) -> np.ndarray:
+    z = np.asarray(s, dtype=float) - math.log(w)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def corrected_probability(corrected_probability) -> CheckResult:
+    """Check ``corrected_probability(s, pos_weight)`` = σ(s − log pos_weight), elementwise, stable."""
+    c = Check("ex-ch4-logit-adjustment", "the prior correction of a pos_weight model")
+    f = lambda s, w: np.asarray(corrected_probability(np.asarray(s, dtype=float), w), dtype=float)  # noqa: E731
+    hint = ("Training with pos_weight w multiplies the odds the model predicts by w (chapter 3). Divide "
+            "the odds by w again: the corrected logit is s − log w, and its probability σ(s − log w).")
+    s = np.array([-8.0, -3.0, 0.0, 2.5, 6.0])
+    shown = "s = [-8, -3, 0, 2.5, 6]"
+    w_fraud = FRAUD_NEG / FRAUD_POS
+    for w in (1.0, 4.0, w_fraud):
+        c.close(f"pos_weight = {w:.6g}", lambda w=w: f(s, w), _reference_corrected(s, w), rtol=1e-9,
+                atol=1e-300, inputs=f"{shown}, pos_weight = {w!r}", hint=hint)
+    c.close("the weighted bias-only optimum (logit 0 for pos_weight = neg/pos) maps back to the base rate",
+            lambda: float(f(np.array([0.0]), w_fraud)[0]), FRAUD_POS / (FRAUD_POS + FRAUD_NEG), rtol=1e-12,
+            inputs="s = [0.0], pos_weight = 284315/492", hint=hint)
+    extreme = np.array([-800.0, -40.0, 40.0, 800.0])
+    c.close("finite and accurate for extreme logits", without_warnings(lambda: f(extreme, 1e6)),
+            _reference_corrected(extreme, 1e6), rtol=1e-9, atol=1e-300,
+            inputs="s = [-800, -40, 40, 800], pos_weight = 1e6",
+            hint="σ(800) rounds to 1, so odds computed from probabilities become 1/0; work on the logit "
+                 "(s − log w) and use a stable sigmoid (course_lib.functional.sigmoid).")
+    rng = np.random.default_rng(3)
+    s_many = rng.normal(-2.0, 3.0, size=200)
+    c.that("the ranking of the examples is unchanged",
+           lambda: np.argsort(f(s_many, 50.0), kind="stable"),
+           lambda order: np.array_equal(order, np.argsort(s_many, kind="stable")),
+           expected="the same order as the logits", inputs="200 random logits, pos_weight = 50", hint=hint)
+    return c.done()
+
+
+# -- focal loss: its gradient at the logit ------------------------------------------------------
+
+def _reference_focal_grad(s, y, gamma: float) -> np.ndarray:
+    from ..losses import focal_loss_with_logits_grad
+
+    return np.asarray(focal_loss_with_logits_grad(np.asarray(s, dtype=float), np.asarray(y, dtype=float),
+                                                  gamma=gamma, reduction="none"), dtype=float)
+
+
+def focal_loss_grad(focal_loss_grad) -> CheckResult:
+    """Check ``focal_loss_grad(s, y, gamma=2.0)``: d FL / d s per example (no α), FL = −(1 − p_t)^γ log p_t."""
+    from ..losses import focal_loss_with_logits
+
+    c = Check("ex-ch4-focal-grad", "the focal loss's gradient at the logit")
+    f = lambda s, y, gamma: np.asarray(focal_loss_grad(np.asarray(s, dtype=float), np.asarray(y, dtype=float), gamma), dtype=float)  # noqa: E731
+    hint = ("With t = 2y − 1, m = t·s, p_t = σ(m), q = 1 − p_t and u = −log p_t: both q^γ and u depend "
+            "on s. dq/dm = −p_t·q and du/dm = −q, so d(q^γ u)/dm = −q^γ(γ·p_t·u + q), and d/ds = t·d/dm.")
+    s = np.array([-4.0, -1.0, 0.0, 0.5, 3.0])
+    for y_value in (1.0, 0.0):
+        y = np.full(s.shape, y_value)
+        c.close(f"γ = 0 is BCE's gradient σ(s) − y (y = {y_value:g})", lambda y=y: f(s, y, 0.0), _reference_focal_grad(s, y, 0.0),
+                rtol=1e-9, atol=1e-12, inputs=f"s = [-4, -1, 0, 0.5, 3], y = {y_value:g}, gamma = 0", hint=hint)
+        for gamma in (2.0, 0.5):
+            c.close(f"γ = {gamma:g}, y = {y_value:g}", lambda y=y, gamma=gamma: f(s, y, gamma),
+                    _reference_focal_grad(s, y, gamma), rtol=1e-9, atol=1e-12,
+                    inputs=f"s = [-4, -1, 0, 0.5, 3], y = {y_value:g}, gamma = {gamma:g}", hint=hint)
+
+    def against_differences(h=1e-6):
+        s_mixed, y_mixed = np.array([-2.0, -0.3, 1.2, 2.0]), np.array([1.0, 0.0, 1.0, 0.0])
+        up = np.asarray(focal_loss_with_logits(s_mixed + h, y_mixed, gamma=2.0, reduction="none"))
+        down = np.asarray(focal_loss_with_logits(s_mixed - h, y_mixed, gamma=2.0, reduction="none"))
+        return np.abs(f(s_mixed, y_mixed, 2.0) - (up - down) / (2 * h)).max()
+
+    c.that("matches central differences of the focal loss (course_lib.losses.focal_loss_with_logits)",
+           against_differences, lambda gap: np.isfinite(gap) and gap <= 1e-7,
+           expected="largest difference ≤ 1e-7", inputs="s = [-2, -0.3, 1.2, 2], y = [1, 0, 1, 0], gamma = 2, h = 1e-6",
+           hint=hint)
+    s_far, y_far = np.array([-500.0, -40.0, 40.0, 500.0, -500.0, 500.0]), np.array([0.0, 0.0, 1.0, 1.0, 1.0, 0.0])
+    c.close("finite and accurate for |s| up to 500", without_warnings(lambda: f(s_far, y_far, 2.0)),
+            _reference_focal_grad(s_far, y_far, 2.0), rtol=1e-9, atol=1e-300,
+            inputs="s = [-500, -40, 40, 500, -500, 500], y = [0, 0, 1, 1, 1, 0], gamma = 2",
+            hint="σ rounds to exactly 0 or 1 out there, and log 0 = −inf: write q^γ = exp(−γ·softplus(m)) "
+                 "and u = softplus(−m) (course_lib.functional.softplus), p_t = σ(m) stably.")
+    return c.done()
+
+
 # -- the same idea elsewhere: a ratio is not a rate ---------------------------------------------
 
 def ch4_bias_for_ratio_and_rate(bias_for_ratio, bias_for_rate) -> CheckResult:
@@ -376,5 +542,8 @@ EXERCISES = [
     Exercise("ex-ch4-bias-only-loss", ("bias_only_loss",), bias_only_loss),
     Exercise("ex-ch4-init-output-bias", ("init_output_bias",), init_output_bias),
     Exercise("ex-ch4-class-weights", ("class_weights",), class_weights),
+    Exercise("ex-ch4-logit-adjustment", ("corrected_probability",), corrected_probability),
+    Exercise("ex-ch4-threshold", ("threshold_for_recall",), threshold_for_recall),
+    Exercise("ex-ch4-focal-grad", ("focal_loss_grad",), focal_loss_grad),
     Exercise("ex-ch4-ratio-or-rate", ("bias_for_ratio", "bias_for_rate"), ch4_bias_for_ratio_and_rate),
 ]
