@@ -74,12 +74,16 @@ class Member:
                  default, log(pos/neg) for the prior bias).
     lr:          its Adam learning rate.
     label:       a name for tables (e.g. ``"zero"``, ``"torch"``, ``"prior"``).
+    pos_weight:  the weight of its positive terms in the training loss, overriding
+                 ``train_batched(pos_weight=...)`` for this member (None: use that one), so that a
+                 plain and a ``pos_weight`` network can be trained in one batch.
     """
 
     seed: int
     output_bias: float | None = None
     lr: float = 1e-3
     label: str = ""
+    pos_weight: float | None = None
 
 
 @dataclass
@@ -247,7 +251,9 @@ def train_batched(members, X_train, y_train, X_val, y_val, *, batch_size: int = 
         training lasts at least this long
     eval_every, dense_until : evaluate the validation loss every ``eval_every`` steps up to step
         ``dense_until`` as well as at every epoch end (finer step counts early in training)
-    pos_weight : weight of the positive terms in the training loss (the logged losses are unweighted)
+    pos_weight : weight of the positive terms in the training loss of every member whose own
+        ``Member.pos_weight`` is None (the logged training-batch losses are the weighted ones each
+        member minimised; the validation losses are unweighted)
     dropout : dropout rate (0.5 in the tutorial; 0 switches it off and draws no masks)
     min_epochs : train at least this many epochs even if every member has stopped
     """
@@ -288,7 +294,11 @@ def train_batched(members, X_train, y_train, X_val, y_val, *, batch_size: int = 
     lr = torch.tensor([float(m.lr) for m in members], dtype=torch.float64)
     shuffles = [torch.Generator().manual_seed(m.seed) for m in members]
     masks = [torch.Generator().manual_seed(m.seed) for m in members]
-    weight = None if pos_weight is None else torch.tensor(float(pos_weight))
+    for m in members:
+        if m.pos_weight is not None and not (math.isfinite(m.pos_weight) and m.pos_weight > 0):
+            raise ValueError(f"pos_weight must be a positive number, not {m.pos_weight!r} (member {m})")
+    weights = [None if w is None else torch.tensor(float(w))
+               for w in (pos_weight if m.pos_weight is None else m.pos_weight for m in members)]
 
     with torch.no_grad():
         h0_val = torch.stack([_member_hidden(init, k, Xva).mean(0) for k in range(K)])  # (K, H)
@@ -335,7 +345,7 @@ def train_batched(members, X_train, y_train, X_val, y_val, *, batch_size: int = 
             else:
                 hd = h
             logits = torch.baddbmm(params.b2.view(K, 1, 1), hd, params.w2.unsqueeze(2)).squeeze(2)
-            per_member = torch.stack([F.binary_cross_entropy_with_logits(logits[k], yb[k], pos_weight=weight)
+            per_member = torch.stack([F.binary_cross_entropy_with_logits(logits[k], yb[k], pos_weight=weights[k])
                                       for k in range(K)])
             grads = torch.autograd.grad(per_member.sum(), params.tensors())
             with torch.no_grad():

@@ -220,3 +220,22 @@ def test_bad_data_is_explained():
     bad[3, 2] = np.nan
     with pytest.raises(ValueError, match="X"):
         train_batched(MEMBERS[:1], bad, ytr, Xva, yva, max_epochs=1)
+
+
+def test_a_member_pos_weight_overrides_the_run_pos_weight():
+    """A plain and a pos_weight member in one batch are the two separate runs, member by member."""
+    Xtr, ytr, Xva, yva = problem()
+    mixed = [Member(0, -2.0, 1e-2, "plain"), Member(1, 0.0, 1e-2, "weighted", pos_weight=5.0)]
+    run = train_batched(mixed, Xtr, ytr, Xva, yva, batch_size=64, max_epochs=3, patience=None)
+    plain = train_batched([Member(0, -2.0, 1e-2)], Xtr, ytr, Xva, yva, batch_size=64, max_epochs=3,
+                          patience=None)
+    weighted = train_batched([Member(1, 0.0, 1e-2)], Xtr, ytr, Xva, yva, batch_size=64, max_epochs=3,
+                             patience=None, pos_weight=5.0)
+    np.testing.assert_allclose(run.val_loss[:, 0], plain.val_loss[:, 0], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(run.val_loss[:, 1], weighted.val_loss[:, 0], rtol=0, atol=1e-6)
+    # a member's own pos_weight wins over the run's
+    override = train_batched([Member(1, 0.0, 1e-2, pos_weight=5.0)], Xtr, ytr, Xva, yva, batch_size=64,
+                             max_epochs=3, patience=None, pos_weight=50.0)
+    np.testing.assert_allclose(override.val_loss[:, 0], weighted.val_loss[:, 0], rtol=0, atol=1e-6)
+    with pytest.raises(ValueError, match="pos_weight"):
+        train_batched([Member(0, pos_weight=-1.0)], Xtr, ytr, Xva, yva, max_epochs=1)
