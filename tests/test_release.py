@@ -17,6 +17,7 @@ import pytest
 from course_lib.check import STRICT_ENV
 from course_lib.check.registry import CHAPTERS, available_modules, exercises_for
 from course_lib.tools import _notebook_format as fmt
+from course_lib.grading.scheme import prose_runs
 from course_lib.tools.release import ANSWER_PLACEHOLDER, chapter_numbers, release
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
@@ -138,7 +139,10 @@ def test_warmup_has_exercises_and_a_prose_answer(student_dir):
     assert len(structure.exercises) >= 4 and len(structure.gates) == len(structure.exercises)
     student = nbformat.read(student_dir / "warmup.ipynb", as_version=4)
     texts = [fmt.source_of(c) for c in student.cells]
-    assert texts.count(ANSWER_PLACEHOLDER) == 1
+    parts = prose_runs(instructor, structure)
+    assert texts.count(ANSWER_PLACEHOLDER) == len(parts) >= 1
+    marked = [c.metadata["course"] for c in student.cells if "course" in c.metadata]
+    assert marked == [{"answer": gate.label, "part": part} for gate, part, _ in parts]
     headings = [line for t in texts for line in t.splitlines() if line.startswith("**Exercise ")]
     assert [h.split(":")[0] for h in headings] == ["**Exercise 1", "**Exercise 2", "**Exercise 3", "**Exercise 4"]
     stubs = [fmt.source_of(c) for c in student.cells if c.cell_type == "code" and "raise NotImplementedError(" in c.source]
@@ -417,6 +421,7 @@ def test_a_small_notebook_end_to_end(tmp_path):
         ("c3", "code", "class A:\n    def f(self, x):\n        '''Doc.'''\n        # YOUR CODE HERE\n"
                        '        raise NotImplementedError("ex-warmup-x: replace this line with your code")\n\n'
                        "print('kept')"),
+        ("c2-answer", "markdown", "*Your answer:* ..."),
         ("c7", "markdown", "**Exercise 2: Explain**\n"),
         ("c8-answer", "markdown", "*Your answer:* ..."),
         ("c8-code", "code", "# YOUR CODE HERE"),
@@ -583,3 +588,36 @@ def test_lenient_release_reports_the_two_content_rules_as_warnings(tmp_path, cap
     err = capsys.readouterr().err
     assert "cell index 0: this cell imports stable_sigmoid" in err and "glued value 'secret'" in err
     assert (tmp_path / "lenient" / "warmup.ipynb").exists()
+
+
+def test_every_prose_part_gets_a_marked_answer_cell_code_exercises_too(tmp_path):
+    """Issue 15, deliverable 1: an exercise with code and prose keeps a place for each prose part
+    (where the part was), marked in the cell's metadata; a gate note marked answer: false gets none."""
+    note = nbformat.v4.new_markdown_cell("A note on the code only.")
+    note.metadata = {"course": {"answer": False}}
+    nb = _nb(("markdown", "```{exercise} Write f, then explain\n:label: ex-warmup-x\n```"),
+             ("markdown", OPEN), ("markdown", "SECRET part one."),
+             ("code", "def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION"),
+             ("code", "print('SECRET demo')"), ("markdown", "SECRET part two."), ("markdown", CLOSE))
+    nb.cells.insert(4, note)
+    book = tmp_path / "book"
+    book.mkdir()
+    nbformat.write(nb, book / "warmup.ipynb")
+    release(book, tmp_path / "out")
+    student = nbformat.read(tmp_path / "out" / "warmup.ipynb", as_version=4)
+    cells = [(c.cell_type, c.source[:20], c.metadata.get("course")) for c in student.cells[2:]]
+    assert cells == [("markdown", ANSWER_PLACEHOLDER, {"answer": "ex-warmup-x", "part": 1}),
+                     ("code", "def f(x):\n    # YOUR", None),
+                     ("markdown", ANSWER_PLACEHOLDER, {"answer": "ex-warmup-x", "part": 2})]
+    assert [c.id for c in student.cells[2:]] == ["c1-answer", "c3", "c1-answer-2"]
+    assert "SECRET" not in "".join(c.source for c in student.cells)
+
+
+@pytest.mark.parametrize("chapter", [c.notebook for c in CHAPTERS if (BOOK / f"{c.notebook}.ipynb").exists()])
+def test_each_chapter_has_one_marked_answer_cell_per_prose_part(student_dir, chapter):
+    instructor = nbformat.read(BOOK / f"{chapter}.ipynb", as_version=4)
+    parts = prose_runs(instructor, fmt.parse_notebook(instructor, chapter))
+    student = nbformat.read(student_dir / f"{chapter}.ipynb", as_version=4)
+    marked = [(c.metadata["course"]["answer"], c.metadata["course"]["part"]) for c in student.cells
+              if "course" in c.metadata]
+    assert marked == [(gate.label, part) for gate, part, _ in parts]

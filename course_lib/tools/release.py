@@ -9,8 +9,11 @@ book folder, this writes a notebook of the same name in the output folder where
   ``raise NotImplementedError("<label>: ...")`` at the region's indentation (the ``def`` line,
   the docstring and everything else around the region stay);
 - the gate cells (``{solution-start}``, ``{solution-end}``) and the code cells of a gate without
-  markers (demonstrations of the solution) are removed; a gate with no marked code (a prose
-  answer) becomes an answer placeholder;
+  markers (demonstrations of the solution) are removed; every prose part of an exercise (a run
+  of markdown cells in its gate, see :mod:`course_lib.grading.scheme`) becomes an answer cell
+  marked ``{"course": {"answer": "<label>", "part": n}}`` in its metadata, where the part was
+  (in an exercise with code too); a gate with no marked code keeps one ``# YOUR CODE HERE``
+  cell if it had code;
 - outputs and execution counts are cleared;
 - MyST that only the website understands becomes plain Markdown (numbered exercises, glued
   values from the instructor notebook's stored outputs, author-year citations, admonitions as
@@ -37,6 +40,7 @@ import nbformat
 import yaml
 
 from course_lib.check.registry import CHAPTERS
+from course_lib.grading.scheme import answer_cell_id, prose_runs
 from course_lib.tools import _notebook_format as fmt
 
 ANSWER_PLACEHOLDER = "*Your answer:* ..."
@@ -126,6 +130,8 @@ def student_edition(nb, name: str, *, chapter_number: int | None = None, bib: di
 
     cells = []
     placed: set[int] = set()  # gates that already have their answer placeholder
+    runs = prose_runs(nb, structure)
+    run_at = {cells_of[0]: (gate, part) for gate, part, cells_of in runs}
     for index, cell in enumerate(nb.cells):
         role, gate = structure.roles[index], structure.gate_of[index]
         cid = cell.get("id") or f"cell{index}"
@@ -154,13 +160,14 @@ def student_edition(nb, name: str, *, chapter_number: int | None = None, bib: di
             new.metadata = _kept_metadata(cell)
             new.id = cid
             cells.append(new)
-        elif role in (fmt.GATE_MARKDOWN, fmt.GATE_CODE) and not gate.marked(structure.roles):
+        elif role in (fmt.GATE_MARKDOWN, fmt.GATE_CODE) and gate.marked(structure.roles):
+            if index in run_at:   # a prose part of an exercise with code: its own answer cell, here
+                cells.append(_answer_cell(nb, *run_at[index]))
+        elif role in (fmt.GATE_MARKDOWN, fmt.GATE_CODE):
             if id(gate) in placed:
                 continue
             placed.add(id(gate))
-            answer = nbformat.v4.new_markdown_cell(ANSWER_PLACEHOLDER)
-            answer.id = _cell_id(nb.cells[gate.start].get("id") or f"cell{gate.start}", "answer")
-            cells.append(answer)
+            cells.extend(_answer_cell(nb, g, part) for g, part, _ in runs if g is gate)
             if any(structure.roles[i] == fmt.GATE_CODE for i in gate.cells):
                 code = nbformat.v4.new_code_cell("# YOUR CODE HERE")
                 code.id = _cell_id(nb.cells[gate.start].get("id") or f"cell{gate.start}", "code")
@@ -181,6 +188,14 @@ def student_edition(nb, name: str, *, chapter_number: int | None = None, bib: di
     student.metadata = {k: nb.metadata[k] for k in ("kernelspec", "language_info") if k in nb.metadata}
     student.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"})
     return student
+
+
+def _answer_cell(nb, gate, part: int):
+    """The answer cell of one prose part, marked so that the grader finds it wherever it goes."""
+    answer = nbformat.v4.new_markdown_cell(ANSWER_PLACEHOLDER)
+    answer.id = answer_cell_id(nb.cells[gate.start].get("id") or f"cell{gate.start}", part)
+    answer.metadata = {"course": {"answer": gate.label, "part": part}}
+    return answer
 
 
 def _kept_metadata(cell) -> dict:
