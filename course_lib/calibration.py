@@ -149,13 +149,18 @@ class ReliabilityCurve:
     upper: np.ndarray
 
 
-def reliability_curve(y, p, n_bins: int = 10, strategy: str = "quantile", alpha: float = 0.05) -> ReliabilityCurve:
+def reliability_curve(y, p, n_bins: int = 10, strategy: str = "quantile", alpha: float = 0.05,
+                      p_min: float | None = None) -> ReliabilityCurve:
     """Observed rate against mean predicted probability per bin, with Wilson intervals.
 
     strategy ``"quantile"`` (default): edges at the quantiles of p, so bins hold (nearly) equal
     numbers of examples (tied p can make bins empty; those are dropped); ``"uniform"``: equal
     widths on [0, 1]. The binning is scikit-learn's ``calibration_curve``'s, so its
     ``prob_true`` and ``prob_pred`` are ``observed_rate`` and ``mean_predicted`` here.
+    ``"log"``: equal widths in log p, from the smallest positive p (or ``p_min`` if given) to 1;
+    for a rare class, where equal-count bins put nearly all positives in the top bin, this
+    resolves the high-p end where the positives are (each bin's Wilson interval shows how few
+    examples it holds). p = 0 goes into the first bin.
     """
     y, p = _probabilities(y, p)
     if isinstance(n_bins, bool) or int(n_bins) != n_bins or n_bins < 1:
@@ -165,8 +170,15 @@ def reliability_curve(y, p, n_bins: int = 10, strategy: str = "quantile", alpha:
         edges = np.percentile(p, np.linspace(0.0, 100.0, n_bins + 1))
     elif strategy == "uniform":
         edges = np.linspace(0.0, 1.0, n_bins + 1)
+    elif strategy == "log":
+        if p_min is None:
+            positive = p[p > 0]
+            p_min = float(positive.min()) if positive.size else 1e-12
+        if not 0.0 < float(p_min) < 1.0:
+            raise ValueError(f"p_min must lie strictly between 0 and 1, not {p_min!r}")
+        edges = np.geomspace(float(p_min), 1.0, n_bins + 1)
     else:
-        raise ValueError(f"strategy must be 'quantile' or 'uniform', not {strategy!r}")
+        raise ValueError(f"strategy must be 'quantile', 'uniform' or 'log', not {strategy!r}")
     ids = np.searchsorted(edges[1:-1], p)  # side="left": a p on an inner edge goes to the lower bin
     counts = np.bincount(ids, minlength=n_bins)
     sums = np.bincount(ids, weights=p, minlength=n_bins)

@@ -179,7 +179,8 @@ def test_calibration_summary():
     (lambda: cal.brier_score([0, 1], [np.nan, 0.2]), "^p"),
     (lambda: cal.nll_from_logits([0, 1], [0.0, np.inf]), "^s"),
     (lambda: cal.reliability_curve([0, 1], [0.1, 0.2], n_bins=0), "n_bins"),
-    (lambda: cal.reliability_curve([0, 1], [0.1, 0.2], strategy="log"), "strategy"),
+    (lambda: cal.reliability_curve([0, 1], [0.1, 0.2], strategy="logarithmic"), "strategy"),
+    (lambda: cal.reliability_curve([0, 1], [0.1, 0.2], strategy="log", p_min=0.0), "p_min"),
     (lambda: cal.wilson_interval(3, 2), "^k"),
     (lambda: cal.wilson_interval(1, 0), "^n"),
     (lambda: cal.wilson_interval(1, 5, alpha=1.5), "alpha"),
@@ -196,3 +197,18 @@ def test_calibration_summary():
 def test_bad_input_is_explained(call, pattern):
     with pytest.raises(ValueError, match=pattern):
         call()
+
+
+def test_log_bins_are_equal_in_log_p_and_count_every_example():
+    rng = np.random.default_rng(5)
+    p = 10.0 ** rng.uniform(-5, 0, size=4000)
+    y = (rng.random(4000) < p).astype(float)
+    curve = cal.reliability_curve(y, p, n_bins=5, strategy="log", p_min=1e-5)
+    np.testing.assert_allclose(np.log10(curve.edges), [-5, -4, -3, -2, -1, 0], atol=1e-12)
+    assert curve.counts.sum() == 4000 and curve.positives.sum() == y.sum()
+    for j, (lo, hi) in enumerate(zip(curve.edges[:-1], curve.edges[1:])):
+        inside = (p > lo) & (p <= hi) if j else (p <= hi)
+        assert curve.counts[j] == inside.sum()
+        assert math.isclose(curve.mean_predicted[j], p[inside].mean(), rel_tol=1e-12)
+    # without p_min the first edge is the smallest positive p
+    assert math.isclose(cal.reliability_curve(y, p, n_bins=5, strategy="log").edges[0], p.min())
