@@ -23,7 +23,7 @@ import io
 import os
 import re
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from course_lib.check import STRICT_ENV
 from course_lib.check.registry import Exercise, exercises_for, find_chapter
@@ -73,22 +73,57 @@ class Submission:
     notes: list[str] = field(default_factory=list)
     #: function name -> the course_lib reference it is or only calls (the shortcut flag)
     shortcuts: dict = field(default_factory=dict)
+    #: the scores of the instructor's own tests (label ``instructor/<name>``), in the plan's order
+    extra: list = field(default_factory=list)
+    #: the prose answers, ``[key, text, how]`` per prose part of the scheme (see scheme.collect_answers)
+    answers: list = field(default_factory=list)
 
     @property
     def total(self) -> float:
-        return round(sum(s.points for s in self.scores), 2)
+        """Automatic points: the chapter's checks and the instructor's tests (prose is added by the
+        reports from the manual scores)."""
+        return round(sum(s.points for s in self.scores) + sum(s.points for s in self.extra), 2)
 
     @property
     def max_total(self) -> float:
-        return round(sum(s.max_points for s in self.scores), 2)
+        return round(sum(s.max_points for s in self.scores) + sum(s.max_points for s in self.extra), 2)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def empty_submission(student: str, chapter: str, status: str = "ok", notes=()) -> Submission:
-    return Submission(student, [ExerciseScore(e.label, float(e.points)) for e in exercises_for(chapter)],
-                      status=status, notes=list(notes))
+@dataclass
+class Plan:
+    """What one grading run scores: the chapter, its scheme (code points, prose parts) and the
+    instructor's tests (with their functions in the grader, as specs when read back)."""
+
+    chapter: str
+    scheme: object = None     # course_lib.grading.scheme.Scheme (None: the registry's points, no prose)
+    tests: list = field(default_factory=list)   # [InstructorTest]
+
+    def __post_init__(self):
+        self.chapter = find_chapter(self.chapter).key
+
+
+def _plan(chapter, plan: Plan | None) -> Plan:
+    return plan if plan is not None else Plan(chapter)
+
+
+def chapter_exercises(chapter: str, plan: Plan | None = None) -> list[Exercise]:
+    """The chapter's self-checked exercises, with the points the plan's scheme gives them."""
+    exercises = exercises_for(chapter)
+    points = getattr(getattr(plan, "scheme", None), "code_points", None) or {}
+    return [replace(e, points=float(points.get(e.label, e.points))) for e in exercises]
+
+
+def instructor_exercises(plan: Plan | None) -> list[Exercise]:
+    return [Exercise(t.label, tuple(t.functions), t.check, float(t.points)) for t in (plan.tests if plan else [])]
+
+
+def empty_submission(student: str, chapter: str, status: str = "ok", notes=(), plan: Plan | None = None) -> Submission:
+    return Submission(student, [ExerciseScore(e.label, float(e.points)) for e in chapter_exercises(chapter, plan)],
+                      status=status, notes=list(notes),
+                      extra=[ExerciseScore(e.label, float(e.points)) for e in instructor_exercises(plan)])
 
 
 def _text(value, limit: int = TEXT_CHARS) -> str:
@@ -133,14 +168,30 @@ def validate_score(score: ExerciseScore, exercise: Exercise) -> ExerciseScore:
     return score
 
 
-def validate_submission(sub: Submission, chapter: str) -> Submission:
-    """Raise InvalidResult unless every score belongs to the chapter's exercises, in order, and
-    the total lies in [0, maximum]; returns ``sub``."""
-    exercises = exercises_for(chapter)
+ANSWER_HOWS = ("found", "found by cell id (its metadata was removed)", "no answer cell found")
+
+
+def validate_submission(sub: Submission, chapter: str, plan: Plan | None = None) -> Submission:
+    """Raise InvalidResult unless every score belongs to the chapter's exercises (and the plan's
+    instructor tests), in order, the answers to its prose parts, and the total lies in
+    [0, maximum]; returns ``sub``."""
+    exercises = chapter_exercises(chapter, plan)
     if [s.label for s in sub.scores] != [e.label for e in exercises]:
         raise InvalidResult("the exercises do not match the chapter's")
     for score, exercise in zip(sub.scores, exercises):
         validate_score(score, exercise)
+    extra = instructor_exercises(plan)
+    if not isinstance(sub.extra, list) or [s.label for s in sub.extra] != [e.label for e in extra]:
+        raise InvalidResult("the instructor tests do not match the plan's")
+    for score, exercise in zip(sub.extra, extra):
+        validate_score(score, exercise)
+    prose = [p.key for p in getattr(getattr(plan, "scheme", None), "prose", None) or []]
+    if not isinstance(sub.answers, list) or (sub.answers and [a[0] for a in sub.answers] != prose):
+        raise InvalidResult("the prose answers do not match the chapter's prose parts")
+    for answer in sub.answers:
+        if not (isinstance(answer, list) and len(answer) == 3 and answer[2] in ANSWER_HOWS):
+            raise InvalidResult("malformed prose answer")
+        _text(answer[1], 20000)
     if sub.status not in SUBMISSION_STATUSES:
         raise InvalidResult(f"unknown submission status {sub.status!r}")
     if not 0.0 <= sub.total <= sub.max_total:
@@ -155,14 +206,17 @@ def validate_submission(sub: Submission, chapter: str) -> Submission:
     return sub
 
 
-def submission_from_dict(data: dict, chapter: str) -> Submission:
+def submission_from_dict(data: dict, chapter: str, plan: Plan | None = None) -> Submission:
     """A stored result read back, validated (raises InvalidResult for anything else)."""
     try:
         scores = [ExerciseScore(**s) for s in data["scores"]]
-        sub = Submission(data["student"], scores, data["status"], list(data["notes"]), dict(data["shortcuts"]))
+        extra = [ExerciseScore(**s) for s in data.get("extra", [])]
+        answers = [list(a) for a in data.get("answers", [])]
+        sub = Submission(data["student"], scores, data["status"], list(data["notes"]), dict(data["shortcuts"]),
+                         extra, answers)
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidResult(f"malformed result ({type(exc).__name__}: {exc})") from None
-    return validate_submission(sub, chapter)
+    return validate_submission(sub, chapter, plan)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -230,6 +284,15 @@ def judge_exercise(exercise: Exercise, channel, *, describe: bool = True) -> tup
     except Exception as exc:  # noqa: BLE001 - a check that broke on an exotic return value
         score.status, score.detail = CHECK_ERROR, _clip(f"{type(exc).__name__}: {exc}")
         return score, flags
+    if isinstance(result, bool):   # an instructor test may answer pass/fail
+        from course_lib.check._core import CheckResult, TestOutcome
+
+        result = CheckResult(exercise.label, exercise.label,
+                             [TestOutcome(exercise.label, "passed" if result else "failed")])
+    if not all(hasattr(result, name) for name in ("passed", "total", "not_implemented", "waiting",
+                                                   "missing_functions", "outcomes")):
+        score.status, score.detail = CHECK_ERROR, f"the check returned {type(result).__name__}, not a CheckResult"
+        return score, flags
     score.status = SCORED
     score.passed, score.total = int(result.passed), int(result.total)
     score.not_implemented, score.waiting = bool(result.not_implemented), int(result.waiting)
@@ -242,19 +305,23 @@ def judge_exercise(exercise: Exercise, channel, *, describe: bool = True) -> tup
     return score, flags
 
 
-def judge_chapter(chapter: str, channel, sub: Submission, *, describe: bool = True) -> Submission:
-    """Score every exercise of ``chapter`` into ``sub`` (whose scores are in chapter order)."""
+def judge_chapter(chapter: str, channel, sub: Submission, *, describe: bool = True,
+                  plan: Plan | None = None) -> Submission:
+    """Score every exercise of ``chapter`` into ``sub`` (whose scores are in chapter order), then
+    the plan's instructor tests into ``sub.extra``, the same way (proxies, judged here)."""
     key = find_chapter(chapter).key
-    for index, exercise in enumerate(exercises_for(key)):
+    jobs = [(sub.scores, i, e) for i, e in enumerate(chapter_exercises(key, plan))]
+    jobs += [(sub.extra, i, e) for i, e in enumerate(instructor_exercises(plan))]
+    for target, index, exercise in jobs:
         try:
             score, flags = judge_exercise(exercise, channel, describe=describe)
         except KernelLost as exc:
             sub.status = "hung" if "answer" in str(exc) else "kernel died"
             sub.notes.append(f"{exercise.label}: {exc}; score 0")
-            for s in sub.scores:
+            for s in sub.scores + sub.extra:
                 s.status = NOT_RUN
             return sub
-        sub.scores[index] = score
+        target[index] = score
         if score.status == TIMEOUT:
             sub.notes.append(f"{exercise.label}: self-check timed out")
         for name, reference in flags.items():

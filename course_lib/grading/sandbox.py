@@ -204,6 +204,47 @@ def bwrap_argv(box: Path, limits: Limits, uid: int | None, python: str | None = 
     return argv
 
 
+def _can_unshare_net() -> bool:
+    tool = shutil.which("unshare")
+    if tool is None:
+        return False
+    try:
+        import subprocess
+
+        return subprocess.run([tool, "--net", "true"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, timeout=10).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def container_argv(box: Path, limits: Limits, uid: int | None, python: str | None = None) -> list[str]:
+    """The kernel argv where bubblewrap is not available (a Gradescope container, one submission
+    per container): a cleared environment, its own network namespace where ``unshare --net``
+    works (no network), the limits of :class:`Limits`, and, when the grader is root, an
+    unprivileged uid without capabilities. The file system is not confined: the caller makes the
+    grader's files unreadable to that uid (see course_lib.tools.autograder)."""
+    box = Path(box)
+    env = {"HOME": str(box / "tmp"), "TMPDIR": str(box / "tmp"), "MPLCONFIGDIR": str(box / "mpl"),
+           "IPYTHONDIR": str(box / "ipython"), "JUPYTER_RUNTIME_DIR": str(box / "runtime"),
+           "JUPYTER_CONFIG_DIR": str(box / "jupyter"), "JUPYTER_DATA_DIR": str(box / "jupyter"),
+           "PATH": f"{Path(sys.prefix) / 'bin'}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
+           "USER": "student", "LOGNAME": "student", "MPLBACKEND": "Agg", "COURSE_CHECK_STRICT": "0",
+           "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+           "PYDEVD_DISABLE_FILE_VALIDATION": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    argv = [shutil.which("env") or "/usr/bin/env", "-i", *(f"{k}={v}" for k, v in env.items())]
+    if _can_unshare_net():
+        argv += [shutil.which("unshare"), "--net", "--"]
+    processes = limits.processes if uid is not None else _user_process_count() + limits.processes
+    argv += [shutil.which("prlimit") or "/usr/bin/prlimit",
+             f"--as={limits.memory_mb * 2**20}", f"--nproc={processes}", f"--cpu={limits.cpu_s}",
+             f"--fsize={limits.file_mb * 2**20}", "--core=0", f"--nofile={limits.open_files}", "--"]
+    if uid is not None:
+        argv += [shutil.which("setpriv") or "/usr/bin/setpriv", "--reuid", str(uid), "--regid", str(uid),
+                 "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--"]
+    argv += [python or sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    return argv
+
+
 def plain_argv(python: str | None = None) -> list[str]:
     """The kernel argv without a sandbox (``--no-sandbox``)."""
     return [python or sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
@@ -227,6 +268,8 @@ def make_box(root: Path, name: str, uid: int | None) -> Path:
         (box / sub).mkdir(mode=0o700)
     if uid is not None:
         os.chown(box, uid, uid)
+        for sub in ("tmp", "mpl", "ipython", "runtime", "jupyter"):   # the container mode's folders
+            os.chown(box / sub, uid, uid)
     return box
 
 

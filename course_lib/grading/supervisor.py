@@ -31,7 +31,7 @@ from pathlib import Path
 from course_lib.check.registry import find_chapter
 
 from . import sandbox
-from .judge import InvalidResult, empty_submission, submission_from_dict
+from .judge import InvalidResult, Plan, empty_submission, submission_from_dict
 from .reports import csv_text, write_atomic, write_feedback
 from .worker import Settings, sha256_of, state_record
 
@@ -82,34 +82,72 @@ def _set_parent_death_signal() -> None:
         pass
 
 
-def _load_state(path: Path, chapter: str, sha: str, settings: Settings):
+def plan_job(plan: Plan | None, tests_path: Path | None) -> dict | None:
+    """The plan as a worker's job carries it (the scheme without model answers, the tests' file)."""
+    if plan is None:
+        return None
+    return {"scheme": plan.scheme.to_dict(solutions=False) if plan.scheme is not None else None,
+            "tests": str(Path(tests_path).absolute()) if tests_path else None}
+
+
+def plan_digest(plan_data: dict | None) -> str:
+    import hashlib
+
+    from .instructor import file_sha256
+
+    if not plan_data:
+        return ""
+    data = dict(plan_data)
+    if data.get("tests"):
+        data["tests_sha256"] = file_sha256(Path(data["tests"]))
+        data.pop("tests")
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def _load_state(path: Path, chapter: str, sha: str, settings: Settings, plan: Plan | None = None):
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
         if record.get("chapter") != chapter or record.get("sha256") != sha or \
                 record.get("settings") != settings.fingerprint():
             return None
-        return submission_from_dict(record["submission"], chapter)
+        return submission_from_dict(record["submission"], chapter, plan)
     except (OSError, ValueError, KeyError, TypeError, AttributeError, InvalidResult):
         return None
 
 
 def grade_folder(folder: Path, chapter: str, out_csv: Path, *, cell_timeout: float = 60,
                  notebook_timeout: float = 600, workers: int = 1, memory_mb: int = 2048,
-                 use_sandbox: bool = True, progress=None, resume: bool = True, listing_out=None) -> list:
+                 use_sandbox: bool = True, progress=None, resume: bool = True, listing_out=None,
+                 plan: Plan | None = None, tests_path: Path | None = None, skip_tagged: bool = True,
+                 manual_path: Path | None = None, after_due_date: bool = False) -> list:
     """Grade every ``*.ipynb`` in ``folder``; write grades.csv and the feedback files next to it.
 
-    Returns the submissions sorted by student id. ``listing_out``, a list, receives the names
-    that were not graded and why. Raises SandboxUnavailable when the sandbox is asked for and
-    bwrap is missing."""
+    ``plan`` (scheme and instructor tests, whose file is ``tests_path``) adds prose parts, code
+    points and instructor tests; then the review pages and the manual-scores template are
+    written too, and the manual scores stored next to grades.csv (or given as ``manual_path``,
+    validated first and then stored) are merged. Returns the submissions sorted by student id.
+    ``listing_out``, a list, receives the names that were not graded and why. Raises
+    SandboxUnavailable when the sandbox is asked for and bwrap is missing, and
+    ManualScoresError for a manual-scores file that does not fit (before grading anything)."""
+    from . import manual as manual_scores
+    from .reports import write_reports
+
     key = find_chapter(chapter).key
     if use_sandbox:
         sandbox.require_sandbox()
+    job_plan = plan_job(plan, tests_path)
     settings = Settings(cell_timeout=cell_timeout, notebook_timeout=notebook_timeout, memory_mb=memory_mb,
-                        sandbox=use_sandbox)
+                        sandbox=use_sandbox, skip_tagged=skip_tagged, plan_digest=plan_digest(job_plan))
     out_csv = Path(out_csv).absolute()
     state_dir = out_csv.parent / STATE_DIR
     state_dir.mkdir(parents=True, exist_ok=True)
     listing = list_submissions(Path(folder))
+    students = [p.stem for p in listing.notebooks]
+    manual = {}
+    if manual_path is not None:   # validated before anything is graded or written
+        manual = manual_scores.read_manual(manual_path, students, plan)
+    else:
+        manual = manual_scores.load_stored(out_csv, students, plan)
     if listing_out is not None:
         listing_out.extend(listing.skipped)
     not_graded = out_csv.parent / "not_graded.txt"
@@ -122,7 +160,7 @@ def grade_folder(folder: Path, chapter: str, out_csv: Path, *, cell_timeout: flo
     pending = []
     for path in listing.notebooks:
         sha = sha256_of(path)
-        stored = _load_state(state_dir / f"{path.stem}.json", key, sha, settings) if resume else None
+        stored = _load_state(state_dir / f"{path.stem}.json", key, sha, settings, plan) if resume else None
         if stored is not None and stored.status != "grader error":
             results[path.stem] = stored
             if progress:
@@ -137,8 +175,8 @@ def grade_folder(folder: Path, chapter: str, out_csv: Path, *, cell_timeout: flo
             if note not in sub.notes:
                 sub.notes.append(note)
         results[sub.student] = sub
-        write_feedback(sub, key, out_csv)
-        write_atomic(out_csv, csv_text(list(results.values()), key))
+        write_feedback(sub, key, out_csv, plan, manual, after_due_date)
+        write_atomic(out_csv, csv_text(list(results.values()), key, plan, manual))
         if progress:
             progress(sub)
 
@@ -149,17 +187,19 @@ def grade_folder(folder: Path, chapter: str, out_csv: Path, *, cell_timeout: flo
     LAST_UIDS[:] = [sandbox.slot_uid(slot, uid_base) for slot in range(max(1, workers))] if lock_fd is not None else []
     try:
         _run_workers(pending, key, settings, state_dir, max(1, workers), uid_base, use_sandbox, notebook_timeout,
-                     cell_timeout, finish)
+                     cell_timeout, finish, plan, job_plan)
     finally:
         if lock_fd is not None:
             os.close(lock_fd)
     subs = sorted(results.values(), key=lambda s: s.student)
-    write_atomic(out_csv, csv_text(subs, key))
+    if manual_path is not None:
+        manual_scores.store(manual, students, plan, out_csv)
+    write_reports(subs, key, out_csv, plan, manual, after_due_date)
     return subs
 
 
 def _run_workers(pending, key, settings, state_dir, workers, uid_base, use_sandbox, notebook_timeout,
-                 cell_timeout, finish) -> None:
+                 cell_timeout, finish, plan=None, job_plan=None) -> None:
     wall = 2 * notebook_timeout + 4 * cell_timeout + 120   # a worker past this is killed
     free_slots = list(range(workers))
     running: dict = {}   # slot -> (process, path, sha, started)
@@ -174,7 +214,7 @@ def _run_workers(pending, key, settings, state_dir, workers, uid_base, use_sandb
             except FileNotFoundError:
                 pass
             job = {"notebook": str(path.absolute()), "chapter": key, "slot": slot, "state": str(state),
-                   "settings": settings.fingerprint(), "uid_base": uid_base}
+                   "settings": settings.fingerprint(), "uid_base": uid_base, "plan": job_plan}
             with open(state_dir / f"{path.stem}.log", "wb") as log:
                 process = subprocess.Popen([sys.executable, "-m", "course_lib.grading.worker", json.dumps(job)],
                                            stdin=subprocess.DEVNULL, stdout=log, stderr=log,
@@ -196,9 +236,9 @@ def _run_workers(pending, key, settings, state_dir, workers, uid_base, use_sandb
             free_slots.sort()
             if use_sandbox and sandbox.is_root():
                 _kill_leftovers(sandbox.slot_uid(slot, uid_base))
-            sub = _load_state(state_dir / f"{path.stem}.json", key, sha, settings)
+            sub = _load_state(state_dir / f"{path.stem}.json", key, sha, settings, plan)
             if sub is None:
-                sub = empty_submission(path.stem, key, status="grader error", notes=[why + "; score 0"])
+                sub = empty_submission(path.stem, key, status="grader error", notes=[why + "; score 0"], plan=plan)
                 write_atomic(state_dir / f"{path.stem}.json",
                              json.dumps(state_record(sub, key, sha, settings)))
             finish(sub)

@@ -21,7 +21,8 @@ from pathlib import Path
 from course_lib.check.registry import exercises_for, find_chapter
 
 from . import sandbox
-from .judge import NOT_RUN, empty_submission, find_shortcuts, judge_chapter, validate_submission
+from .judge import NOT_RUN, Plan, empty_submission, find_shortcuts, judge_chapter, validate_submission
+from .scheme import collect_answers, is_skipped
 from .kernel_runner import KernelRunner, clean_error, run_cells
 from .reports import write_atomic
 
@@ -33,6 +34,12 @@ class Settings:
     memory_mb: int = 2048
     sandbox: bool = True
     output_mb: int = 4
+    #: no bubblewrap (Gradescope's container): the kernel runs as an unprivileged uid with limits
+    container: bool = False
+    #: skip the code cells tagged grade-skip (scheme.SKIP_TAG)
+    skip_tagged: bool = True
+    #: sha256 of the plan (scheme and instructor tests): a changed plan grades again on resume
+    plan_digest: str = ""
 
     def fingerprint(self) -> dict:
         return asdict(self)
@@ -64,25 +71,31 @@ def _font_cache() -> Path | None:
 
 
 def grade_notebook(path: Path, chapter: str, settings: Settings = Settings(), slot: int = 0,
-                   uid_base: int = sandbox.BASE_UID):
+                   uid_base: int = sandbox.BASE_UID, plan: Plan | None = None):
     """Run one submission in its sandbox and judge it; never raises for a bad submission."""
     from course_lib.tools import _notebook_format as fmt
 
     path = Path(path)
     key = find_chapter(chapter).key
-    sub = empty_submission(path.stem, key)
+    sub = empty_submission(path.stem, key, plan=plan)
     try:
         nb = fmt.read_notebook(path)
     except ValueError as exc:
         sub.status = "unreadable"
         sub.notes.append(str(exc)[:400])
         return sub
+    if plan is not None and plan.scheme is not None:
+        try:
+            sub.answers = collect_answers(nb, plan.scheme)
+        except Exception as exc:  # noqa: BLE001 - a notebook whose cells are not what they seem
+            sub.notes.append(f"prose answers could not be read: {type(exc).__name__}")
     sources = [(i, cell.source) for i, cell in enumerate(nb.cells)
-               if cell.get("cell_type") == "code" and isinstance(cell.get("source"), str)]
+               if cell.get("cell_type") == "code" and isinstance(cell.get("source"), str)
+               and not (settings.skip_tagged and is_skipped(cell))]
     names = [name for e in exercises_for(key) for name in e.functions]
     static = find_shortcuts([source for _, source in sources], names)
 
-    uid = sandbox.slot_uid(slot, uid_base) if settings.sandbox else None
+    uid = sandbox.slot_uid(slot, uid_base) if settings.sandbox or settings.container else None
     root = Path(tempfile.mkdtemp(prefix="cg-", dir="/tmp" if os.path.isdir("/tmp") else None))
     runner = None
     try:
@@ -93,7 +106,12 @@ def grade_notebook(path: Path, chapter: str, settings: Settings = Settings(), sl
             copy.write_bytes(fonts.read_bytes())
             os.chmod(copy, 0o644)
             os.chmod(root, 0o711)
-        if settings.sandbox:
+        if settings.container:
+            os.chmod(root, 0o711)
+            limits = sandbox.Limits(memory_mb=settings.memory_mb,
+                                    cpu_s=int(2 * settings.notebook_timeout + 120))
+            argv, env = sandbox.container_argv(box, limits, uid), {}
+        elif settings.sandbox:
             limits = sandbox.Limits(memory_mb=settings.memory_mb,
                                     cpu_s=int(2 * settings.notebook_timeout + 120))
             argv, env = sandbox.bwrap_argv(box, limits, uid, font_cache=copy if fonts else None), {}
@@ -112,9 +130,9 @@ def grade_notebook(path: Path, chapter: str, settings: Settings = Settings(), sl
         sub.status, sub.notes = run.status, list(run.notes)
         if not run.ended:
             runner.call_deadline = time.monotonic() + settings.notebook_timeout
-            judge_chapter(key, runner, sub)
+            judge_chapter(key, runner, sub, plan=plan)
         else:
-            for score in sub.scores:
+            for score in sub.scores + sub.extra:
                 score.status = NOT_RUN
         # for the log the supervisor keeps next to the result (.grading/<student>.log)
         print(f"{path.name}: kernel start {ready - started:.2f} s, cells {ran - ready:.2f} s, "
@@ -122,14 +140,27 @@ def grade_notebook(path: Path, chapter: str, settings: Settings = Settings(), sl
     except Exception as exc:  # noqa: BLE001 - a kernel that cannot start, ...
         sub.status = "grader error"
         sub.notes.append(clean_error(f"{type(exc).__name__}: {exc}"))
-        for score in sub.scores:
+        for score in sub.scores + sub.extra:
             score.status = NOT_RUN
     finally:
         if runner is not None:
             runner.shutdown()
         sandbox.remove_box(root)
     sub.shortcuts = {**sub.shortcuts, **static}
-    return validate_submission(sub, key)
+    return validate_submission(sub, key, plan)
+
+
+def plan_from_job(job: dict) -> Plan | None:
+    """The plan a job describes: the scheme (JSON) and the instructor-tests file, imported here."""
+    from .instructor import load_tests
+    from .scheme import Scheme
+
+    data = job.get("plan")
+    if not data:
+        return None
+    scheme = Scheme.from_dict(data["scheme"]) if data.get("scheme") else None
+    tests = load_tests(Path(data["tests"]), job["chapter"]) if data.get("tests") else []
+    return Plan(job["chapter"], scheme, tests)
 
 
 def state_record(sub, chapter: str, sha256: str, settings: Settings) -> dict:
@@ -141,7 +172,7 @@ def main(argv: list[str]) -> int:
     settings = Settings(**job["settings"])
     sha = sha256_of(Path(job["notebook"]))
     sub = grade_notebook(Path(job["notebook"]), job["chapter"], settings, int(job["slot"]),
-                         int(job.get("uid_base", sandbox.BASE_UID)))
+                         int(job.get("uid_base", sandbox.BASE_UID)), plan_from_job(job))
     write_atomic(Path(job["state"]), json.dumps(state_record(sub, job["chapter"], sha, settings)))
     return 0
 

@@ -18,8 +18,10 @@ tests)``, rounded to 2 decimals; every recorded result is validated (known exerc
 0 ≤ score ≤ maximum).
 
 Output: grades.csv (one row per student, sorted by id; columns ``student``, one per exercise,
-``total``, ``max_total``, ``status``, ``notes``; cells a spreadsheet would run as a formula are
-neutralised), ``feedback/<student>.txt`` next to it, and ``.grading/`` with each student's result
+one per instructor test, one per prose part (filled by ``--manual``), ``total``, ``max_total``,
+``status``, ``notes``; cells a spreadsheet would run as a formula are neutralised),
+``feedback/<student>.md`` next to it, ``review/<label>.html`` (the prose answers of every student
+per exercise) and ``manual_scores_template.csv``, and ``.grading/`` with each student's result
 as soon as it is known: a re-run resumes where a killed grader stopped. Files that are not
 ``*.ipynb`` are listed in ``not_graded.txt``.
 
@@ -35,7 +37,8 @@ from pathlib import Path
 
 from course_lib.check.registry import exercises_for, find_chapter
 from course_lib.grading.judge import (CHECK_ERROR, MISSING, NOT_RUN, SCORED, TIMEOUT,  # noqa: F401
-                                      ExerciseScore, Submission)
+                                      ExerciseScore, Plan, Submission)
+from course_lib.grading.manual import ManualScoresError
 from course_lib.grading.reports import feedback_text, write_reports  # noqa: F401
 from course_lib.grading.sandbox import INSTALL_HINT, SandboxUnavailable
 from course_lib.grading.supervisor import grade_folder  # noqa: F401
@@ -70,6 +73,19 @@ def add_arguments(parser) -> None:
                         help="run the kernels without bubblewrap, with your permissions (trusted notebooks only)")
     parser.add_argument("--restart", action="store_true",
                         help="grade every notebook again instead of reusing the results in .grading/")
+    parser.add_argument("--book", type=Path, default=None,
+                        help="folder of the instructor notebooks, for the points, the prose parts, the rubric "
+                             "and the model answers (default: the repository's book/)")
+    parser.add_argument("--instructor-tests", type=Path, default=None, metavar="PATH.py",
+                        help="a file of your own tests (@instructor_test), run in the grader's process")
+    parser.add_argument("--manual", type=Path, default=None, metavar="SCORES.csv",
+                        help="merge the prose scores of this CSV (from manual_scores_template.csv) into "
+                             "grades.csv; validated first, and stored next to grades.csv")
+    parser.add_argument("--after-due-date", action="store_true",
+                        help="show the details of instructor tests whose visibility is after_due_date or "
+                             "after_published in the feedback pages")
+    parser.add_argument("--no-skip", action="store_true",
+                        help="run the cells tagged grade-skip too (by default they are skipped)")
 
 
 def main(args) -> int:
@@ -85,6 +101,11 @@ def main(args) -> int:
     if args.out.resolve().is_relative_to(args.submissions.resolve()):
         print("grade: --out must not lie inside the submissions folder", file=sys.stderr)
         return 2
+    try:
+        plan = make_plan(key, args.book, args.instructor_tests)
+    except (ValueError, OSError) as exc:
+        print(f"grade: {exc}", file=sys.stderr)
+        return 2
     if args.no_sandbox:
         print(NO_SANDBOX_WARNING, file=sys.stderr)
 
@@ -96,9 +117,12 @@ def main(args) -> int:
         subs = grade_folder(args.submissions, key, args.out, cell_timeout=args.timeout,
                             notebook_timeout=args.notebook_timeout, workers=max(1, args.workers),
                             memory_mb=args.memory, use_sandbox=not args.no_sandbox, progress=progress,
-                            resume=not args.restart, listing_out=skipped)
-    except SandboxUnavailable as exc:
-        print(f"grade: {exc}", file=sys.stderr)
+                            resume=not args.restart, listing_out=skipped, plan=plan,
+                            tests_path=args.instructor_tests, skip_tagged=not args.no_skip,
+                            manual_path=args.manual, after_due_date=args.after_due_date)
+    except (SandboxUnavailable, ManualScoresError) as exc:
+        print(f"grade: {exc}" + (" (nothing was changed)" if isinstance(exc, ManualScoresError) else ""),
+              file=sys.stderr)
         return 2
     for line in skipped:
         print(f"grade: not graded: {line}", file=sys.stderr)
@@ -106,7 +130,23 @@ def main(args) -> int:
         print(f"grade: no .ipynb files in {args.submissions}", file=sys.stderr)
         return 1
     print(f"wrote {args.out} and {len(subs)} feedback files in {args.out.parent / 'feedback'}")
+    if plan.scheme.prose:
+        print(f"prose answers to review: {args.out.parent / 'review' / 'index.html'}; scores go in a copy of "
+              f"{args.out.parent / 'manual_scores_template.csv'}, merged with --manual")
+    if args.manual:
+        print(f"merged the manual scores of {args.manual} (stored as {args.out.parent / 'manual_scores.csv'})")
     return 0
+
+
+def make_plan(chapter: str, book: Path | None = None, tests: Path | None = None) -> Plan:
+    """The grading plan of a chapter: its scheme from the instructor notebook, and the
+    instructor's tests if given (ValueError for a file that cannot be used)."""
+    from course_lib.grading.instructor import load_tests
+    from course_lib.grading.scheme import scheme_for
+
+    if book is not None and not Path(book).is_dir():
+        raise ValueError(f"--book {book} is not a folder")
+    return Plan(chapter, scheme_for(chapter, book), load_tests(tests, chapter) if tests else [])
 
 
 __all__ = ["grade_folder", "grade_notebook", "Submission", "ExerciseScore", "feedback_text", "write_reports",
