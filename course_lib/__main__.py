@@ -14,6 +14,7 @@ COMMANDS = {
     "execute": "run notebooks top to bottom in a fresh kernel and store their outputs, deterministically",
     "release": "write the student edition of the chapters (solutions replaced by stubs)",
     "grade": "grade a folder of submitted notebooks into a CSV",
+    "autograder": "write a Gradescope autograder bundle (zip) for one chapter",
     "bench": "measure chapter execution, book build and test-suite times",
     "experiment": "run an experiment whose results a chapter reads from book/_data/ (ch4-sweep)",
 }
