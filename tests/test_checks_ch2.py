@@ -12,7 +12,7 @@ from course_lib import check
 from course_lib.autodiff import Value
 from course_lib.check import CheckFailed, exercises_for
 from course_lib.check import ch2
-from course_lib.functional import sigmoid, softplus
+from course_lib.functional import sigmoid, sigmoid_grad, softplus
 
 
 @pytest.fixture(autouse=True)
@@ -77,9 +77,27 @@ def good_hidden_grads(X, y, W1, b1, w2, b2):
     return hidden_grads(X, y, W1, b1, w2, b2)
 
 
+def chain_grad(x, w, b, *, local=lambda w_k, a, h: w_k * float(sigmoid(a) * (1 - sigmoid(a))), skip_last=False):
+    """The derivative through a sigmoid chain, right by default; the keywords make typical mistakes."""
+    h, grad = float(x), 1.0
+    layers = list(zip(w, b))
+    for k, (w_k, b_k) in enumerate(layers):
+        a = w_k * h + b_k
+        h_next = float(sigmoid(a))
+        if not (skip_last and k == len(layers) - 1):
+            grad *= local(w_k, a, h_next)
+        h = h_next
+    return grad
+
+
+def good_chain_input_grad(x, w, b):
+    return chain_grad(x, w, b)
+
+
 GOOD = {"chain_rule_by_hand": good_chain_rule, "squared_error_logit_grad": good_se_logit_grad,
         "sigmoid_unit_backward": good_unit_backward, "value_softplus": good_softplus,
-        "hidden_layer_grads": good_hidden_grads, "gradient_check": good_gradient_check}
+        "hidden_layer_grads": good_hidden_grads, "chain_input_grad": good_chain_input_grad,
+        "gradient_check": good_gradient_check}
 
 
 def stub(*args, **kwargs):
@@ -89,7 +107,8 @@ def stub(*args, **kwargs):
 def test_exercises_are_registered():
     labels = [e.label for e in exercises_for("ch2")]
     assert labels == ["ex-ch2-chain-rule", "ex-ch2-se-logit-grad", "ex-ch2-unit-backward",
-                      "ex-ch2-softplus-op", "ex-ch2-hidden-layer", "ex-ch2-gradient-check"]
+                      "ex-ch2-softplus-op", "ex-ch2-hidden-layer", "ex-ch2-chain-depth",
+                      "ex-ch2-gradient-check"]
     for exercise in exercises_for("ch2_backprop"):
         assert exercise.functions[0] in GOOD
         assert getattr(check, exercise.check.__name__) is exercise.check
@@ -300,3 +319,40 @@ def test_gradient_check_returning_a_tensor_that_requires_grad_fails_cleanly(caps
     out = capsys.readouterr().out
     assert not result.ok and "[FAIL] a gradient 10 % too large" in out
     assert "tensor.detach().numpy()" in out and "Traceback" not in out
+
+
+# -- the gradient through a deep sigmoid chain ---------------------------------------------------
+
+@pytest.mark.parametrize("mistake", [
+    {"local": lambda w_k, a, h: float(sigmoid(a) * (1 - sigmoid(a)))},          # forgot the weight
+    {"local": lambda w_k, a, h: w_k * float(sigmoid_grad(h))},                 # σ' of the output h, not of a
+    {"local": lambda w_k, a, h: w_k * h},                                        # σ instead of σ'
+    {"local": lambda w_k, a, h: abs(w_k) * float(sigmoid(a) * (1 - sigmoid(a)))},  # lost the sign
+    {"skip_last": True},                                                         # one layer short
+], ids=["no-weight", "sigma-prime-of-output", "sigma-not-sigma-prime", "abs-weight", "one-layer-short"])
+def test_chain_input_grad_typical_mistakes_fail(mistake, capsys):
+    _failure_report(ch2.chain_input_grad, lambda x, w, b: chain_grad(x, w, b, **mistake), capsys)
+
+
+def test_chain_input_grad_by_finite_differences_fails(capsys):
+    def by_differences(x, w, b, h=1e-5):
+        def out(v):
+            for w_k, b_k in zip(w, b):
+                v = float(sigmoid(w_k * v + b_k))
+            return v
+        return (out(x + h) - out(x - h)) / (2 * h)
+
+    out = _failure_report(ch2.chain_input_grad, by_differences, capsys)
+    assert "sixty layers" in out
+
+
+def test_chain_input_grad_as_the_chapter_writes_it_passes(capsys):
+    def from_chapter(x, w, b):
+        h, grad = float(x), 1.0
+        for w_k, b_k in zip(w, b):
+            a = w_k * h + b_k
+            grad *= w_k * float(sigmoid_grad(a))
+            h = float(sigmoid(a))
+        return float(grad)
+
+    assert ch2.chain_input_grad(from_chapter).ok

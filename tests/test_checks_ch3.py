@@ -110,6 +110,34 @@ def stub(*args):
     raise NotImplementedError("write your code here")
 
 
+def smoothed_bce_with_logits(s, y, eps):
+    s, y = np.asarray(s, float), np.asarray(y, float)
+    target = (1 - eps) * y + eps / 2
+    return np.maximum(s, 0) + np.log1p(np.exp(-np.abs(s))) - target * s
+
+
+def smoothed_towards_one(s, y, eps):          # ỹ = (1 − ε)y + ε: a positive label stays at 1
+    s, y = np.asarray(s, float), np.asarray(y, float)
+    return np.maximum(s, 0) + np.log1p(np.exp(-np.abs(s))) - ((1 - eps) * y + eps) * s
+
+
+def smoothed_without_the_half(s, y, eps):     # ỹ = (1 − ε)y: a negative label is not moved
+    s, y = np.asarray(s, float), np.asarray(y, float)
+    return np.maximum(s, 0) + np.log1p(np.exp(-np.abs(s))) - (1 - eps) * y * s
+
+
+def smoothed_naive(s, y, eps):                # through σ(s) and two logs
+    s, y = np.asarray(s, float), np.asarray(y, float)
+    target = (1 - eps) * y + eps / 2
+    p = 1 / (1 + np.exp(-s))
+    return -(target * np.log(p) + (1 - target) * np.log(1 - p))
+
+
+def unsmoothed(s, y, eps):                    # ignores ε
+    s, y = np.asarray(s, float), np.asarray(y, float)
+    return np.maximum(s, 0) + np.log1p(np.exp(-np.abs(s))) - y * s
+
+
 @pytest.fixture(autouse=True)
 def lenient(monkeypatch):
     monkeypatch.delenv("COURSE_CHECK_STRICT", raising=False)
@@ -122,6 +150,7 @@ def test_right_answers_pass(capsys):
     assert check.ch3_bce_logit_grad(bce_logit_grad).ok
     assert check.ch3_log_likelihood(log_likelihood).ok
     assert check.ch3_margin_losses(zero_one_loss, hinge_loss).ok
+    assert check.ch3_smoothed_bce(smoothed_bce_with_logits).ok
     assert "FAIL" not in capsys.readouterr().out
 
 
@@ -216,6 +245,7 @@ def test_one_margin_function_written_scores_its_own_tests(capsys):
     lambda: ch3.ch3_stable_bce_with_logits(stub),
     lambda: ch3.ch3_naive_bce_failure(stub),
     lambda: ch3.ch3_bce_logit_grad(stub),
+    lambda: ch3.ch3_smoothed_bce(stub),
 ])
 def test_stubs_are_not_implemented_yet(run, capsys):
     result = run()
@@ -254,3 +284,29 @@ def test_exercises_are_registered_and_in_the_chapter():
         for name in exercise.functions:
             assert f"def {name}(" in text
         assert f"check.{exercise.check.__name__}(" in text
+
+
+@pytest.mark.parametrize("wrong, failing", [
+    (smoothed_towards_one, "hard labels"),
+    (smoothed_without_the_half, "hard labels"),
+    (smoothed_naive, "every finite logit"),
+    (unsmoothed, "smallest at s*"),
+])
+def test_wrong_smoothed_bce_fails_where_expected(wrong, failing, capsys):
+    result = ch3.ch3_smoothed_bce(wrong)
+    out = capsys.readouterr().out
+    assert not result.ok and not result.not_implemented
+    failed = [line for line in out.splitlines() if "[FAIL]" in line]
+    assert any(failing in line for line in failed), out
+    assert "input:" in out and "hint:" in out
+    assert ("expected:" in out and "received:" in out) or "raised:" in out     # a warning raises
+
+
+def test_smoothed_bce_as_the_chapter_writes_it_passes():
+    from course_lib.functional import softplus
+
+    def from_chapter(s, y, eps):
+        s, y = np.asarray(s, dtype=float), np.asarray(y, dtype=float)
+        return softplus(s) - ((1.0 - eps) * y + eps / 2.0) * s
+
+    assert ch3.ch3_smoothed_bce(from_chapter).ok

@@ -20,7 +20,8 @@ from ._core import Check, probed
 from .registry import Exercise
 
 __all__ = ["chain_rule_by_hand", "ch2_squared_error_logit_grad", "sigmoid_unit_backward",
-           "value_softplus", "ch2_hidden_layer_grads", "gradient_check", "EXERCISES"]
+           "value_softplus", "ch2_hidden_layer_grads", "chain_input_grad", "gradient_check",
+           "EXERCISES"]
 
 
 # ------------------------------------------------------------------------------ chain rule by hand
@@ -366,11 +367,72 @@ def gradient_check(student_fn):
     return c.done()
 
 
+# ------------------------------------------------------------------------------ a deep sigmoid chain
+
+def _depth_reference(x: float, w, b) -> float:
+    """dh_L/dx for h_0 = x, h_k = σ(w_k·h_(k−1) + b_k): the product of w_k·σ'(a_k) over the layers."""
+    h, grad = float(x), 1.0
+    for wk, bk in zip(np.asarray(w, dtype=float), np.asarray(b, dtype=float)):
+        a = wk * h + bk
+        grad *= wk * float(sigmoid_grad(a))
+        h = float(sigmoid(a))
+    return grad
+
+
+def chain_input_grad(student_fn):
+    """Check ``chain_input_grad(x, w, b)``: the derivative dh_L/dx of a chain of L sigmoid layers
+    h_k = σ(w_k·h_(k−1) + b_k), h_0 = x, for a number x and arrays w, b of length L."""
+    c = Check("ex-ch2-chain-depth", "the gradient through a deep chain of sigmoids")
+    hint = ("Run the chain forward, keeping each pre-activation a_k = w_k·h_(k−1) + b_k; by the chain "
+            "rule dh_L/dx is the product over the layers of the local derivatives dh_k/dh_(k−1).")
+
+    def grad(x, w, b):
+        return float(student_fn(float(x), np.array(w, dtype=float), np.array(b, dtype=float)))
+
+    cases = (("one layer", 0.5, [2.0], [-0.3]),
+             ("three layers, a negative weight", -1.2, [1.5, -0.8, 2.5], [0.1, 0.4, -1.0]),
+             ("five layers", 0.3, [3.0, -2.0, 0.5, 4.0, -1.5], [-1.0, 0.5, 0.0, -2.0, 1.0]))
+    for name, x, w, b in cases:
+        shown = f"x = {x}, w = {w}, b = {b}"
+        c.close(f"{name}: equals the product of the local derivatives", lambda x=x, w=w, b=b: grad(x, w, b),
+                _depth_reference(x, w, b), rtol=1e-9, atol=0.0, inputs=shown, hint=hint)
+
+    x, w, b = 0.3, [3.0, -2.0, 0.5, 4.0, -1.5], [-1.0, 0.5, 0.0, -2.0, 1.0]
+
+    def chain_out(v):
+        h = float(v)
+        for wk, bk in zip(w, b):
+            h = float(sigmoid(wk * h + bk))
+        return h
+
+    c.close("agrees with a central difference of h_L (five layers)", lambda: grad(x, w, b),
+            float(numerical_gradient(chain_out, x)), rtol=1e-6, atol=0.0,
+            inputs=f"x = {x}, w = {w}, b = {b}", hint=hint)
+    deep_w, deep_b = np.ones(60), np.zeros(60)
+    c.close("sixty layers (w = 1, b = 0): a tiny number, to its full relative accuracy",
+            lambda: grad(0.5, deep_w, deep_b), _depth_reference(0.5, deep_w, deep_b), rtol=1e-9,
+            atol=0.0, inputs="x = 0.5, w = 60 ones, b = 60 zeros",
+            hint="A finite difference cannot resolve a derivative of order 1e-39; multiply the exact "
+                 "local derivatives. Compute σ'(a) from a, not from the layer's output.")
+    rng = np.random.default_rng(7)
+    chains = [(float(rng.normal()), rng.normal(0.0, 3.0, size=12), rng.normal(0.0, 1.0, size=12))
+              for _ in range(5)]
+    c.that("never larger than the bound ∏|w_k| / 4^L (five random chains of 12 layers)",
+           lambda: [grad(*chain) for chain in chains],
+           lambda got: all(math.isfinite(g) and abs(g) <= np.prod(np.abs(cw)) / 4.0 ** len(cw) * (1 + 1e-12)
+                           and math.isclose(g, _depth_reference(cx, cw, cb), rel_tol=1e-9)
+                           for g, (cx, cw, cb) in zip(got, chains)),
+           expected="each value equal to the exact derivative and within the bound",
+           inputs="5 chains, x ~ N(0, 1), w ~ N(0, 3²), b ~ N(0, 1), 12 layers each", hint=hint)
+    return c.done()
+
+
 EXERCISES = [
     Exercise("ex-ch2-chain-rule", ("chain_rule_by_hand",), chain_rule_by_hand),
     Exercise("ex-ch2-se-logit-grad", ("squared_error_logit_grad",), ch2_squared_error_logit_grad),
     Exercise("ex-ch2-unit-backward", ("sigmoid_unit_backward",), sigmoid_unit_backward),
     Exercise("ex-ch2-softplus-op", ("value_softplus",), value_softplus),
     Exercise("ex-ch2-hidden-layer", ("hidden_layer_grads",), ch2_hidden_layer_grads),
+    Exercise("ex-ch2-chain-depth", ("chain_input_grad",), chain_input_grad),
     Exercise("ex-ch2-gradient-check", ("gradient_check",), gradient_check),
 ]

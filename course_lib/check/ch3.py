@@ -256,11 +256,75 @@ def ch3_margin_losses(zero_one_loss, hinge_loss):
     return c.done()
 
 
+def _smoothed_reference(s, y, eps):
+    """softplus(s) − ỹ·s with ỹ = (1 − ε)·y + ε/2: the BCE on the logit against smoothed targets."""
+    from course_lib.functional import softplus
+
+    s, y = np.asarray(s, dtype=float), np.asarray(y, dtype=float)
+    target = (1.0 - eps) * y + eps / 2.0
+    return softplus(s) - target * s
+
+
+def ch3_smoothed_bce(smoothed_bce_with_logits):
+    """Check ``smoothed_bce_with_logits(s, y, eps)``: per-example BCE on logits against the
+    label-smoothed targets (1 − ε)·y + ε/2, stable for every finite logit."""
+    from course_lib.functional import sigmoid
+    from course_lib.gradcheck import max_relative_error, numerical_gradient
+
+    c = Check("ex-ch3-smoothed-bce", "BCE on the logit with label smoothing")
+    hint = ("Smooth the target first, ỹ = (1 − ε)·y + ε/2 (a hard 1 becomes 1 − ε/2, a hard 0 becomes "
+            "ε/2), then use the stable loss on the logit with ỹ in place of y.")
+
+    def loss(s, y, eps):
+        return smoothed_bce_with_logits(np.array(s, dtype=float), np.array(y, dtype=float), float(eps))
+
+    s0 = np.array([-4.0, -1.0, 0.0, 0.5, 2.0, 6.0])
+    y0 = np.array([1.0, 0.0, 1.0, 0.0, 1.0, 0.0])
+    shown = f"s = {format_value(s0)}, y = {format_value(y0)}"
+    for eps in (0.1, 0.25):
+        c.close(f"per-example losses, hard labels, ε = {eps}", lambda eps=eps: loss(s0, y0, eps),
+                _smoothed_reference(s0, y0, eps), rtol=1e-9, atol=1e-12, inputs=f"{shown}, eps = {eps}",
+                hint=hint)
+    c.close("ε = 0 is the ordinary BCE on the logit", lambda: loss(s0, y0, 0.0),
+            _smoothed_reference(s0, y0, 0.0), rtol=1e-9, atol=1e-12, inputs=f"{shown}, eps = 0",
+            hint="With ε = 0 the targets are the labels themselves.")
+    soft = np.array([0.3, 0.8, 0.5])
+    c.close("soft labels are smoothed too", lambda: loss(np.array([1.0, -2.0, 3.0]), soft, 0.2),
+            _smoothed_reference(np.array([1.0, -2.0, 3.0]), soft, 0.2), rtol=1e-9, atol=1e-12,
+            inputs="s = [1, -2, 3], y = [0.3, 0.8, 0.5], eps = 0.2", hint=hint)
+    s_ext, y_ext = _both_labels(_EXTREME_S)
+    c.close("every finite logit, both labels: finite, accurate, no warning (ε = 0.1)",
+            _without_warnings(lambda: loss(s_ext, y_ext, 0.1)), _smoothed_reference(s_ext, y_ext, 0.1),
+            rtol=1e-9, atol=1e-12, inputs=f"s = {format_value(_EXTREME_S)} with y = 0 and with y = 1",
+            hint="Do not form σ(s) and take its log: σ rounds to 0 or 1 for large |s|. softplus(s) "
+                 "= max(s, 0) + log1p(exp(−|s|)) never overflows.")
+    points = np.array([-3.0, -0.5, 0.7, 2.5])
+    labels = np.array([1.0, 0.0, 1.0, 0.0])
+
+    def derivative():
+        return np.array([float(numerical_gradient(
+            lambda v, y=y: float(np.sum(loss(np.array([float(v)]), np.array([y]), 0.1))), s))
+            for s, y in zip(points, labels)])
+
+    c.that("its derivative in s is σ(s) − ỹ (central differences of your loss)", derivative,
+           lambda got: max_relative_error(np.asarray(got), sigmoid(points) - (0.9 * labels + 0.05)) < 1e-6,
+           expected=f"σ(s) − ỹ = {format_value(sigmoid(points) - (0.9 * labels + 0.05))}",
+           inputs=f"s = {format_value(points)}, y = {format_value(labels)}, eps = 0.1", hint=hint)
+    grid = np.linspace(-10.0, 10.0, 20001)
+    s_star = float(np.log((1 - 0.05) / 0.05))
+    c.close("for y = 1 and ε = 0.1 the loss is smallest at s* = log(0.95/0.05) ≈ 2.944 (grid of step 0.001)",
+            lambda: float(grid[int(np.argmin(loss(grid, np.ones_like(grid), 0.1)))]), s_star, rtol=0,
+            atol=1e-3, inputs="s = 20001 points from -10 to 10, y = 1, eps = 0.1",
+            hint="The optimum of the smoothed loss is where σ(s) equals the smoothed target 1 − ε/2.")
+    return c.done()
+
+
 EXERCISES = [
     Exercise("ex-ch3-log-likelihood", ("log_likelihood",), ch3_log_likelihood, points=1.0),
     Exercise("ex-ch3-two-forms", ("bce_probability_form", "logistic_loss_margin_form"), ch3_two_forms, points=2.0),
     Exercise("ex-ch3-margin-losses", ("zero_one_loss", "hinge_loss"), ch3_margin_losses, points=1.0),
     Exercise("ex-ch3-logit-grad", ("bce_logit_grad",), ch3_bce_logit_grad, points=1.0),
+    Exercise("ex-ch3-smoothed-bce", ("smoothed_bce_with_logits",), ch3_smoothed_bce, points=1.0),
     Exercise("ex-ch3-stable-bce", ("stable_bce_with_logits",), ch3_stable_bce_with_logits, points=2.0),
     Exercise("ex-ch3-naive-failure", ("find_naive_failure",), ch3_naive_bce_failure, points=1.0),
 ]
