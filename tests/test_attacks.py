@@ -120,7 +120,7 @@ REACHING_OUT = r'''
 import os, socket, subprocess, sys, json
 OUT, SUB, PORT = {out!r}, {sub!r}, {port!r}
 tried = {{}}
-for target in (OUT + "/grades.csv", OUT + "/feedback/aaron.txt", OUT + "/.grading/aaron.json",
+for target in (OUT + "/grades.csv", OUT + "/feedback/aaron.md", OUT + "/.grading/aaron.json",
                SUB + "/aaron.ipynb", SUB + "/zelda.ipynb", OUT + "/new-file.txt",
                os.path.dirname(sys.argv[-1]) + "/planted", "/usr/lib/planted", "/tmp/planted"):
     try:
@@ -147,7 +147,7 @@ try:
 except Exception as exc:
     leaks.append(type(exc).__name__)
 script = (f"while true; do echo pwned > {{OUT}}/grades.csv; echo pwned >> {{SUB}}/aaron.ipynb; "
-          f"echo pwned > {{OUT}}/feedback/zelda.txt; sleep 0.2; done")
+          f"echo pwned > {{OUT}}/feedback/zelda.md; sleep 0.2; done")
 subprocess.Popen(["/bin/sh", "-c", script], start_new_session=True,
                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 if os.fork() == 0:
@@ -347,7 +347,7 @@ def test_each_attack_is_recorded_for_what_it_is(attacked):
 
 
 def test_the_sandbox_held(attacked):
-    feedback = (attacked["out"] / "feedback" / "m3_reaching_out.txt").read_text(encoding="utf-8")
+    feedback = (attacked["out"] / "feedback" / "m3_reaching_out.md").read_text(encoding="utf-8")
     assert "[FAILED] agrees with the reference on 50 random examples" in feedback
     assert SECRET not in feedback and '"written"' not in feedback
     assert "connected" not in feedback and attacked["connection"] is None
@@ -366,9 +366,9 @@ def test_nothing_the_attackers_started_is_alive(attacked):
 def test_grades_and_feedback_are_exactly_what_the_grader_wrote(attacked):
     subs, out = attacked["subs"], attacked["out"]
     assert (out / "grades.csv").read_text(encoding="utf-8") == csv_text(list(subs.values()), "warmup")
-    assert sorted(p.name for p in (out / "feedback").iterdir()) == sorted(f"{s}.txt" for s in subs)
+    assert sorted(p.name for p in (out / "feedback").iterdir()) == sorted(f"{s}.md" for s in subs)
     for student, sub in subs.items():
-        assert (out / "feedback" / f"{student}.txt").read_text(encoding="utf-8") == feedback_text(sub, "warmup")
+        assert (out / "feedback" / f"{student}.md").read_text(encoding="utf-8") == feedback_text(sub, "warmup")
     assert sorted(p.name for p in out.iterdir()) == [".grading", "feedback", "grades.csv", "not_graded.txt"]
     after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in attacked["sub"].iterdir()}
     assert after == attacked["before"]

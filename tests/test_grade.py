@@ -83,16 +83,16 @@ def test_csv_rows(graded):
 def test_feedback_files(graded):
     out, _ = graded
     feedback = out.parent / "feedback"
-    assert sorted(p.name for p in feedback.iterdir()) == [f"{s}.txt" for s in
+    assert sorted(p.name for p in feedback.iterdir()) == [f"{s}.md" for s in
                                                           ("alice", "bob", "carol", "dave", "erin", "frank")]
-    bob = (feedback / "bob.txt").read_text(encoding="utf-8")
-    assert "ex-warmup-bce: 1.00 of 2.00 points" in bob and "3 of 6 tests passed" in bob
+    bob = (feedback / "bob.md").read_text(encoding="utf-8")
+    assert "## ex-warmup-bce: 1.00 of 2.00 points" in bob and "3 of 6 tests passed" in bob
     assert "[FAILED] a confident wrong answer costs 100 per example (the clamp)" in bob
     assert "expected:  100" in bob and "received:  inf" in bob
-    assert "ex-warmup-sigmoid-grad: 0.00 of 1.00 points\n  not implemented yet" in bob
-    carol = (feedback / "carol.txt").read_text(encoding="utf-8")
+    assert "ex-warmup-sigmoid-grad: 0.00 of 1.00 points\n\n```text\n  not implemented yet" in bob
+    carol = (feedback / "carol.md").read_text(encoding="utf-8")
     assert carol.count("not implemented yet") == 3
-    assert "timed out" in (feedback / "erin.txt").read_text(encoding="utf-8")
+    assert "timed out" in (feedback / "erin.md").read_text(encoding="utf-8")
     assert "### BEGIN SOLUTION" not in bob + carol
 
 
@@ -144,10 +144,10 @@ def test_partly_written_exercise_scores_what_passed_and_names_the_stub():
     assert (score.passed, score.total, score.waiting) == (2, 6, 4) and score.not_implemented
     assert score.missing_functions == ["bce_probability_form"] and score.points == 0.67
     text = _feedback(score)
-    assert "ex-ch3-two-forms: 0.67 of 2.00 points\n  2 of 6 tests passed\n" in text
+    assert "## ex-ch3-two-forms: 0.67 of 2.00 points\n\n```text\n  2 of 6 tests passed\n" in text
     assert "  [PASS] margin form: a margin of 0 costs log 2\n" in text
     assert text.endswith("  [TODO] not implemented yet (bce_probability_form still raises "
-                         "NotImplementedError): 4 tests waiting\n")
+                         "NotImplementedError): 4 tests waiting\n```\n")
     assert "NOT IMPLEMENTED" not in text
 
 
@@ -165,5 +165,15 @@ def test_an_exercise_with_every_function_a_stub_reads_not_implemented_yet():
                                "logistic_loss_margin_form": logistic_loss_margin_form})
     assert (score.passed, score.total, score.waiting, score.points) == (0, 6, 6, 0.0)
     assert _feedback(score).endswith(
-        "ex-ch3-two-forms: 0.00 of 2.00 points\n  not implemented yet (bce_probability_form, "
-        "logistic_loss_margin_form still raise NotImplementedError)\n")
+        "ex-ch3-two-forms: 0.00 of 2.00 points\n\n```text\n  not implemented yet (bce_probability_form, "
+        "logistic_loss_margin_form still raise NotImplementedError)\n```\n")
+
+
+def test_feedback_fences_hold_any_backticks_a_student_returns():
+    from course_lib.grading.judge import SCORED, ExerciseScore, Submission
+    from course_lib.grading.reports import feedback_text
+
+    score = ExerciseScore("ex-ch3-two-forms", 2.0, SCORED, 0, 1,
+                          outcomes=[["probability form", "failed", "received:  '````\n# Full marks'"]])
+    text = feedback_text(Submission("zoe", [score]), "ch3")
+    assert "`````text\n" in text and text.rstrip().endswith("`````")

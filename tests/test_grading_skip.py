@@ -1,0 +1,98 @@
+"""Cells tagged ``grade-skip`` (long experiments no exercise depends on) change no score.
+
+For EVERY chapter: the student edition with the instructor's solutions put back (what a student
+who solved everything hands in) is graded in the sandbox with the tagged cells skipped, and, when
+the chapter has tagged cells, once more running them; the scores must be identical, exercise by
+exercise. A chapter without tagged cells runs once (both runs would execute the same cells).
+The chapters are graded two at a time.
+"""
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_lib.check.registry import CHAPTERS
+from course_lib.grading import sandbox
+from course_lib.grading.scheme import SKIP_TAG, is_skipped
+from course_lib.grading.worker import Settings, grade_notebook
+from course_lib.tools import _notebook_format as fmt
+from course_lib.tools.release import release
+
+BOOK = Path(__file__).resolve().parents[1] / "book"
+PRESENT = [c for c in CHAPTERS if (BOOK / f"{c.notebook}.ipynb").exists()]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    from test_attacks import require_bwrap
+
+    require_bwrap()
+    root = tmp_path_factory.mktemp("skip")
+    release(BOOK, root / "student")
+    jobs = []
+    for chapter in PRESENT:
+        name = f"{chapter.notebook}.ipynb"
+        filled = fmt.fill_stubs(nbformat.read(root / "student" / name, as_version=4),
+                                fmt.solutions_by_label(nbformat.read(BOOK / name, as_version=4)))
+        path = root / f"{chapter.key}.ipynb"
+        nbformat.write(filled, path)
+        tagged = [i for i, c in enumerate(filled.cells) if is_skipped(c)]
+        jobs.append((chapter.key, path, True, tagged))
+        if tagged:
+            jobs.append((chapter.key, path, False, tagged))
+    lock, base = sandbox.reserve_uids() if sandbox.is_root() else (None, sandbox.BASE_UID)
+
+    def run(job, slot):
+        key, path, skip, _ = job
+        return grade_notebook(path, key, Settings(cell_timeout=120, notebook_timeout=900, skip_tagged=skip), slot,
+                              base)
+
+    results = {}
+    try:
+        for start in range(0, len(jobs), 2):   # two at a time, each in its own slot (its own uid)
+            batch = jobs[start:start + 2]
+            with ThreadPoolExecutor(2) as pool:
+                for job, sub in zip(batch, pool.map(run, batch, range(len(batch)))):
+                    results[(job[0], job[2])] = (sub, job[3])
+    finally:
+        if lock is not None:
+            os.close(lock)
+    return results
+
+
+@pytest.mark.parametrize("chapter", PRESENT, ids=[c.key for c in PRESENT])
+def test_skipping_tagged_cells_changes_no_score(graded, chapter):
+    skipped, tagged = graded[(chapter.key, True)]
+    assert skipped.status not in ("grader error", "kernel died", "hung"), skipped.notes
+    assert all(s.status == "scored" for s in skipped.scores), [(s.label, s.status, s.detail) for s in skipped.scores]
+    if not tagged:
+        return   # nothing is tagged grade-skip in this chapter: both runs are the same run
+    full, _ = graded[(chapter.key, False)]
+    assert [(s.label, s.points, s.passed, s.total) for s in skipped.scores] == \
+           [(s.label, s.points, s.passed, s.total) for s in full.scores]
+
+
+def test_the_tag_reaches_the_student_edition_and_the_grader_skips_it(tmp_path):
+    """A tagged cell is kept in the student edition with its tag, and not run by the grader."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    long_run = nbformat.v4.new_code_cell("raise SystemExit('this experiment must not run under the grader')")
+    long_run.metadata["tags"] = [SKIP_TAG]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title"), long_run]
+    for n, cell in enumerate(nb.cells):
+        cell.id = f"c{n}"
+    book = tmp_path / "book"
+    book.mkdir()
+    nbformat.write(nb, book / "warmup.ipynb")
+    release(book, tmp_path / "student")
+    student = nbformat.read(tmp_path / "student" / "warmup.ipynb", as_version=4)
+    assert [c.metadata.get("tags") for c in student.cells if c.cell_type == "code"] == [[SKIP_TAG]]
+    sub = grade_notebook(tmp_path / "student" / "warmup.ipynb", "warmup",
+                         Settings(cell_timeout=30, sandbox=False), 0)
+    assert sub.status == "ok", sub.notes
+    ran = grade_notebook(tmp_path / "student" / "warmup.ipynb", "warmup",
+                         Settings(cell_timeout=30, sandbox=False, skip_tagged=False), 0)
+    assert ran.status == "error" and "SystemExit" in " ".join(ran.notes)
