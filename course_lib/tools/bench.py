@@ -119,8 +119,14 @@ GRADING_CHAPTERS = ("warmup", "ch4")
 SANDBOX_COST_TARGET = 0.20
 
 
-def grading_bench(copies: int = 4, workers: int = 2, chapters=GRADING_CHAPTERS) -> dict:
-    """Submissions per minute of the grader with and without the sandbox (see the docstring)."""
+GRADING_RATIO_TARGET = 0.25   # wall time per submission / one cold execution of the chapter (issue 15)
+
+
+def grading_bench(copies: int = 4, workers: int = 2, chapters=GRADING_CHAPTERS, book: Path | None = None) -> dict:
+    """Submissions per minute of the grader with and without the sandbox (see the docstring), and
+    the wall time per sandboxed submission over one cold execution of the chapter in the same run
+    (``book``: the instructor notebooks, default the repository's; cells tagged grade-skip there
+    are skipped by the grader)."""
     import nbformat
 
     from course_lib.check.registry import find_chapter
@@ -128,13 +134,14 @@ def grading_bench(copies: int = 4, workers: int = 2, chapters=GRADING_CHAPTERS) 
     from course_lib.tools import _notebook_format as fmt
     from course_lib.tools.release import release
 
+    book = Path(book or ROOT / "book")
     figures: dict = {"copies": copies, "workers": workers, "chapters": {}}
     with tempfile.TemporaryDirectory(prefix="course-bench-grading-") as tmp:
         tmp = Path(tmp)
-        release(ROOT / "book", tmp / "student")
+        release(book, tmp / "student")
         for key in chapters:
             name = find_chapter(key).notebook + ".ipynb"
-            solutions = fmt.solutions_by_label(nbformat.read(ROOT / "book" / name, as_version=4))
+            solutions = fmt.solutions_by_label(nbformat.read(book / name, as_version=4))
             filled = fmt.fill_stubs(nbformat.read(tmp / "student" / name, as_version=4), solutions)
             folder = tmp / f"submissions-{key}"
             folder.mkdir()
@@ -151,6 +158,11 @@ def grading_bench(copies: int = 4, workers: int = 2, chapters=GRADING_CHAPTERS) 
                               "full_marks": sum(s.total == s.max_total for s in subs)}
             row["sandbox_cost"] = round(row["sandbox"]["seconds"] / row["no_sandbox"]["seconds"] - 1, 3)
             row["target_met"] = row["sandbox_cost"] <= SANDBOX_COST_TARGET
+            print(f"one cold execution of {name} ...", flush=True)
+            (cold, _), = execute_cold([book / name], timeout=600).values()
+            row["cold_s"] = round(cold, 2)
+            row["ratio"] = round(row["sandbox"]["seconds"] / copies / cold, 3)
+            row["ratio_target_met"] = row["ratio"] <= GRADING_RATIO_TARGET
             figures["chapters"][key] = row
     return figures
 
@@ -163,6 +175,10 @@ def format_grading(figures: dict) -> str:
                      f"   no sandbox {off['per_minute']:6.2f}/min ({off['seconds']:.1f} s)"
                      f"   cost {100 * row['sandbox_cost']:+.1f} % (target <= {100 * SANDBOX_COST_TARGET:.0f} %: "
                      f"{'met' if row['target_met'] else 'MISSED'})")
+        if "ratio" in row:
+            lines.append(f"  {'':<7} per sandboxed submission / one cold execution ({row['cold_s']:.1f} s): "
+                         f"{row['ratio']:.3f} (target <= {GRADING_RATIO_TARGET}: "
+                         f"{'met' if row['ratio_target_met'] else 'MISSED'})")
     return "\n".join(lines)
 
 
@@ -201,11 +217,13 @@ def add_arguments(parser) -> None:
                         help="only measure the grader's throughput, with and without the sandbox")
     parser.add_argument("--copies", type=int, default=4, help="submissions per grading run (default 4)")
     parser.add_argument("--workers", type=int, default=2, help="grading workers (default 2)")
+    parser.add_argument("--book", type=Path, default=None,
+                        help="with --grading: the folder of instructor notebooks to grade (default book/)")
 
 
 def main(args) -> int:
     if args.grading:
-        figures = grading_bench(copies=max(1, args.copies), workers=max(1, args.workers))
+        figures = grading_bench(copies=max(1, args.copies), workers=max(1, args.workers), book=args.book)
     else:
         figures = run_bench(args)
     print()
