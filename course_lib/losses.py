@@ -110,18 +110,41 @@ def _labels_pm1(t) -> np.ndarray:
     return t
 
 
-def _logits_labels_weight(s, y, pos_weight):
-    """Validate (s, y, pos_weight); return s's own shape, then the three broadcast together.
+def _element_weight(weight):
+    """The per-element ``weight`` of :func:`bce` and :func:`bce_with_logits`, validated (None: 1)."""
+    if weight is None:
+        return None
+    weight = as_float_array(weight, "weight", allow_inf=False,
+                            inf_reason="weight multiplies each element's loss")
+    check_nonnegative(weight, "weight")
+    return weight
 
-    A pos_weight of None stands for 1 and takes no part in the shape check.
+
+def _broadcast_with_weight(weight, **arrays):
+    """Broadcast the named arrays and the weight (if any) together; the weight last, 1.0 if None."""
+    weight = _element_weight(weight)
+    if weight is None:
+        return (*check_same_shape(**arrays), 1.0)
+    return check_same_shape(**arrays, weight=weight)
+
+
+def _logits_labels_weight(s, y, pos_weight, weight=None):
+    """Validate (s, y, pos_weight, weight); return s's own shape, then the four broadcast together.
+
+    A pos_weight or weight of None stands for 1 and takes no part in the shape check.
     """
     s, y = _logits(s), _labels01(y)
-    if pos_weight is None:
-        return (s.shape, *check_same_shape(s=s, y=y), 1.0)
-    pw = as_float_array(pos_weight, "pos_weight", allow_inf=False,
-                        inf_reason="pos_weight multiplies the loss of positive examples")
-    check_nonnegative(pw, "pos_weight")
-    return (s.shape, *check_same_shape(s=s, y=y, pos_weight=pw))
+    arrays = {"s": s, "y": y}
+    if pos_weight is not None:
+        pw = as_float_array(pos_weight, "pos_weight", allow_inf=False,
+                            inf_reason="pos_weight multiplies the loss of positive examples")
+        check_nonnegative(pw, "pos_weight")
+        arrays["pos_weight"] = pw
+    weight = _element_weight(weight)
+    if weight is not None:
+        arrays["weight"] = weight
+    out = dict(zip(arrays, check_same_shape(**arrays)))
+    return s.shape, out["s"], out["y"], out.get("pos_weight", 1.0), out.get("weight", 1.0)
 
 
 def _reduce_grad(grad: np.ndarray, shape: tuple[int, ...], reduction: str):
@@ -133,14 +156,20 @@ def _reduce_grad(grad: np.ndarray, shape: tuple[int, ...], reduction: str):
     return to_output(sum_to_shape(grad, shape))
 
 
-def bce(p, y, reduction="mean"):
+def bce(p, y, reduction="mean", *, weight=None):
     """Binary cross-entropy on probabilities, exactly as PyTorch's ``BCELoss`` computes it.
 
-    Formula, per example, with each log clamped at −100:
+    Derived in Chapter 3, §Maximum likelihood for a Bernoulli label; the clamp is Chapter 3,
+    §What PyTorch does: `BCELoss` and `BCEWithLogitsLoss` (and the warm-up, §Binary
+    cross-entropy of probabilities).
 
-        ℓᵢ = −[ yᵢ · max(log pᵢ, −100) + (1 − yᵢ) · max(log(1 − pᵢ), −100) ]
+    Formula, per example, with each log clamped at −100 and an optional weight vᵢ (``weight``,
+    1 if None):
 
-    and L = (1/N) Σ ℓᵢ for reduction="mean". Without the clamp this is the negative
+        ℓᵢ = −vᵢ·[ yᵢ · max(log pᵢ, −100) + (1 − yᵢ) · max(log(1 − pᵢ), −100) ]
+
+    and L = (1/N) Σ ℓᵢ for reduction="mean", N the number of elements (of the broadcast shape):
+    as in PyTorch, a weighted mean divides by N, not by Σ vᵢ. Without the clamp this is the negative
     log-likelihood of a Bernoulli label, −log(p^y (1 − p)^(1−y)).
 
     Why the clamp: at p = 0 or p = 1 one of the logs is log 0 = −inf. With a hard label the
@@ -161,6 +190,10 @@ def bce(p, y, reduction="mean"):
         Labels in [0, 1]: 0/1, or soft labels in between. Same shape as ``p``, or broadcastable
         to it (or ``p`` to ``y``'s).
     reduction : {"mean", "sum", "none"}, default "mean"
+    weight : array_like, optional
+        Non-negative, finite weight(s) multiplying each element's loss, like the ``weight`` of
+        ``torch.nn.functional.binary_cross_entropy``: a scalar, one weight per element, or any
+        shape that broadcasts with p and y (e.g. one weight per column of (N, C) data).
 
     Returns
     -------
@@ -170,8 +203,9 @@ def bce(p, y, reduction="mean"):
     Raises
     ------
     ValueError
-        If p or y is empty, contains NaN, has an entry outside [0, 1], if their shapes do not
-        fit, or if ``reduction`` is not one of "mean", "sum", "none".
+        If p, y or weight is empty, contains NaN, p or y has an entry outside [0, 1], weight is
+        negative or infinite, their shapes do not fit, or ``reduction`` is not one of "mean",
+        "sum", "none".
     TypeError
         If p or y is not numbers.
 
@@ -181,17 +215,23 @@ def bce(p, y, reduction="mean"):
     0.164252
     >>> float(bce(0.0, 1.0))   # −max(log 0, −100)
     100.0
+    >>> round(float(bce([0.9, 0.2], [1, 0], weight=[2.0, 0.0])), 6)   # 2·(−log 0.9) / 2
+    0.105361
     """
     reduction = check_reduction(reduction)
-    p, y = check_same_shape(p=_probabilities(p), y=_labels01(y))
+    p, y, v = _broadcast_with_weight(weight, p=_probabilities(p), y=_labels01(y))
     with np.errstate(divide="ignore"):  # log(0) = -inf is clamped just below
         log_p = np.maximum(np.log(p), LOG_CLAMP)
         log_1mp = np.maximum(np.log1p(-p), LOG_CLAMP)
-    return reduce((y - 1.0) * log_1mp - y * log_p, reduction)
+    return reduce(v * ((y - 1.0) * log_1mp - y * log_p), reduction)
 
 
-def bce_grad(p, y, reduction="mean"):
+def bce_grad(p, y, reduction="mean", *, weight=None):
     """The gradient of :func:`bce` with respect to the probabilities p, as PyTorch computes it.
+
+    (Chapter 3, §Gradients and convexity, and §What PyTorch does: `BCELoss` and
+    `BCEWithLogitsLoss` for the floor ε.) With a ``weight`` v each element's derivative below
+    is multiplied by vᵢ.
 
     Formula. Without the clamp, dℓ/dp = −y/p + (1 − y)/(1 − p) = (p − y) / (p(1 − p)).
     PyTorch's ``BCELoss`` backward (and so this function) uses
@@ -215,6 +255,8 @@ def bce_grad(p, y, reduction="mean"):
         Labels in [0, 1], shaped like ``p`` (or broadcastable, see :func:`bce`).
     reduction : {"mean", "sum", "none"}, default "mean"
         The reduction of the loss being differentiated.
+    weight : array_like, optional
+        As in :func:`bce`.
 
     Returns
     -------
@@ -234,17 +276,23 @@ def bce_grad(p, y, reduction="mean"):
     """
     reduction = check_reduction(reduction)
     p0 = _probabilities(p)
-    p, y = check_same_shape(p=p0, y=_labels01(y))
-    grad = (p - y) / np.maximum(p * (1.0 - p), BCE_GRAD_EPS)
+    p, y, v = _broadcast_with_weight(weight, p=p0, y=_labels01(y))
+    grad = v * ((p - y) / np.maximum(p * (1.0 - p), BCE_GRAD_EPS))
     return _reduce_grad(grad, p0.shape, reduction)
 
 
-def bce_with_logits(s, y, pos_weight=None, reduction="mean"):
+def bce_with_logits(s, y, pos_weight=None, reduction="mean", *, weight=None):
     """Binary cross-entropy on logits (PyTorch's ``BCEWithLogitsLoss``), stable for every finite s.
 
-    Formula, per example, with p = σ(s) and positive-class weight w (``pos_weight``, 1 if None):
+    Derived in Chapter 1, §The loss and its gradient, and Chapter 3, §The ±1 form: a loss on
+    the logit; the stable computation is Chapter 3, §The stable forms; ``pos_weight`` is
+    Chapter 3, §`pos_weight`: weighting the positive class, and Chapter 4, §Class weights and
+    `pos_weight`.
 
-        ℓᵢ = −[ w·yᵢ·log σ(sᵢ) + (1 − yᵢ)·log(1 − σ(sᵢ)) ]
+    Formula, per example, with p = σ(s), positive-class weight w (``pos_weight``, 1 if None)
+    and element weight vᵢ (``weight``, 1 if None):
+
+        ℓᵢ = −vᵢ·[ w·yᵢ·log σ(sᵢ) + (1 − yᵢ)·log(1 − σ(sᵢ)) ]
 
     Stable computation. Since −log σ(s) = softplus(−s) and −log(1 − σ(s)) = −log σ(−s) =
     softplus(s),
@@ -262,7 +310,9 @@ def bce_with_logits(s, y, pos_weight=None, reduction="mean"):
 
     ``pos_weight`` multiplies the loss of the positive examples (for imbalanced data, a
     common choice is neg/pos); it may be a scalar or broadcast against y, e.g. one weight per
-    column for labels of shape (N, C).
+    column for labels of shape (N, C). ``weight`` multiplies every element's loss, as
+    PyTorch's ``weight`` does; with reduction="mean" the weighted losses are divided by the
+    number of elements N, not by Σ vᵢ (as in PyTorch).
 
     Parameters
     ----------
@@ -273,6 +323,9 @@ def bce_with_logits(s, y, pos_weight=None, reduction="mean"):
     pos_weight : array_like, optional
         Non-negative, finite weight(s) of the positive class; None means 1.
     reduction : {"mean", "sum", "none"}, default "mean"
+    weight : array_like, optional
+        Non-negative, finite weight(s) of each element (a scalar, one per element, or any
+        shape that broadcasts with s and y); None means 1.
 
     Returns
     -------
@@ -282,8 +335,9 @@ def bce_with_logits(s, y, pos_weight=None, reduction="mean"):
     Raises
     ------
     ValueError
-        If s, y or pos_weight is empty or contains NaN, s contains ±inf, y is outside [0, 1],
-        pos_weight is negative or infinite, the shapes do not fit, or ``reduction`` is unknown.
+        If s, y, pos_weight or weight is empty or contains NaN, s contains ±inf, y is outside
+        [0, 1], pos_weight or weight is negative or infinite, the shapes do not fit, or
+        ``reduction`` is unknown.
     TypeError
         If an argument is not numbers.
 
@@ -297,14 +351,19 @@ def bce_with_logits(s, y, pos_weight=None, reduction="mean"):
     2.079442
     """
     reduction = check_reduction(reduction)
-    _, s, y, w = _logits_labels_weight(s, y, pos_weight)
+    _, s, y, w, v = _logits_labels_weight(s, y, pos_weight, weight)
     with np.errstate(over="ignore"):  # only when the exact loss exceeds the float64 range
         loss = w * y * _softplus(-s) + (1.0 - y) * _softplus(s)
+        if weight is not None:
+            loss = v * loss
     return reduce(loss, reduction)
 
 
-def bce_with_logits_grad(s, y, pos_weight=None, reduction="mean"):
+def bce_with_logits_grad(s, y, pos_weight=None, reduction="mean", *, weight=None):
     """The gradient of :func:`bce_with_logits` with respect to the logits s.
+
+    Derived in Chapter 1, §The loss and its gradient (p − y), Chapter 3, §Gradients and
+    convexity, and by the chain rule in Chapter 2, §The chain rule, by hand.
 
     Formula. Differentiating ℓ = w·y·softplus(−s) + (1 − y)·softplus(s), with
     softplus'(s) = σ(s):
@@ -312,8 +371,9 @@ def bce_with_logits_grad(s, y, pos_weight=None, reduction="mean"):
         dℓ/ds = (1 − y)·σ(s) − w·y·σ(−s)
               = (1 + (w − 1)·y)·σ(s) − w·y,
 
-    which for w = 1 is the famous σ(s) − y: the prediction minus the label. For
-    reduction="mean" each entry is divided by N, the number of examples.
+    which for w = 1 is the famous σ(s) − y: the prediction minus the label. With a
+    ``weight`` v each entry is multiplied by vᵢ. For reduction="mean" each entry is divided
+    by N, the number of elements.
 
     Stable computation: the first form above, with σ evaluated by the stable sigmoid. For a
     hard label one of its terms is 0, so no cancellation happens and small gradients keep
@@ -321,7 +381,7 @@ def bce_with_logits_grad(s, y, pos_weight=None, reduction="mean"):
 
     Parameters
     ----------
-    s, y, pos_weight, reduction
+    s, y, pos_weight, reduction, weight
         As in :func:`bce_with_logits`.
 
     Returns
@@ -341,8 +401,10 @@ def bce_with_logits_grad(s, y, pos_weight=None, reduction="mean"):
     array([-0.25,  0.25])
     """
     reduction = check_reduction(reduction)
-    s_shape, s, y, w = _logits_labels_weight(s, y, pos_weight)
+    s_shape, s, y, w, v = _logits_labels_weight(s, y, pos_weight, weight)
     grad = (1.0 - y) * _sigmoid(s) - w * y * _sigmoid(-s)
+    if weight is not None:
+        grad = v * grad
     return _reduce_grad(grad, s_shape, reduction)
 
 

@@ -44,10 +44,9 @@ import numpy as np
 
 from ._validation import as_float_array, check_in_set, check_nonnegative
 from .functional import _sigmoid, _sigmoid_grad, sigmoid
-from .losses import bce_with_logits
 
 __all__ = ["LogisticRegression", "ConvergenceWarning", "logistic_objective", "logistic_gradient",
-           "logistic_hessian"]
+           "logistic_hessian", "smoothness_bound"]
 
 METHODS = ("gd", "newton")
 _DEFAULT_MAX_ITER = {"gd": 10_000, "newton": 100}
@@ -134,16 +133,58 @@ def _checked_problem(X, y, w, b, l2):
 # The objective and its derivatives (unchecked kernels, then the public, checked functions)
 # ---------------------------------------------------------------------------------------------
 
+def _loss_terms(s, sign) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-example BCE ℓᵢ, z = sign·s and e = e^{−|s|}, for logits s and sign = 1 − 2y (±1).
+
+    With z = (1 − 2y)·s (z = s for y = 0, −s for y = 1) the loss is ℓ = softplus(z) =
+    max(z, 0) + log1p(e): the stable form of :func:`course_lib.losses.bce_with_logits`, the
+    same sums with the same rounding for 0/1 labels, with one exp and one log1p per example.
+    z and e are handed on to the residual and the curvature. Labels must be 0 or 1.
+    """
+    z = sign * s
+    e = np.abs(s)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    terms = np.maximum(z, 0.0)
+    terms += np.log1p(e)
+    return terms, z, e
+
+
+def _residual_from(sign, z, e) -> np.ndarray:
+    """σ(s) − y = (1 − 2y)·σ(z) for 0/1 labels (σ(s) for y = 0, −σ(−s) for y = 1, never a
+    difference that cancels; see :func:`_residual`), with σ(z) = 1/(1 + e) for z >= 0 and
+    e/(1 + e) otherwise."""
+    residual = np.where(z >= 0, 1.0, e)
+    residual /= 1.0 + e
+    residual *= sign
+    return residual
+
+
+def _curvature_from(e) -> np.ndarray:
+    """p(1 − p) = σ'(s) = e/(1 + e)², e = e^{−|s|}, kept at most 1/4 (see ``_sigmoid_grad``)."""
+    return np.minimum(e / (1.0 + e) ** 2, 0.25)
+
+
 def _objective(X, y, w, b, l2) -> float:
-    return float(bce_with_logits(X @ w + b, y)) + 0.5 * l2 * float(w @ w)
+    return _objective_at(X @ w + b, 1.0 - 2.0 * y, w, l2)
+
+
+def _objective_at(s, sign, w, l2) -> float:
+    """L from the logits s = Xw + b and sign = 1 − 2y (no pass over X)."""
+    return float(np.mean(_loss_terms(s, sign)[0])) + 0.5 * l2 * float(w @ w)
 
 
 def _objective_and_gradient(X, y, w, b, l2) -> tuple[float, np.ndarray, float]:
     """L, ∇_w L and ∂L/∂b, from one evaluation of the logits s = Xw + b."""
-    s = X @ w + b
-    loss = float(bce_with_logits(s, y)) + 0.5 * l2 * float(w @ w)
-    residual = _residual(s, y)                   # p − y, one entry per example
-    return loss, X.T @ residual / X.shape[0] + l2 * w, float(residual.mean())
+    return _objective_and_gradient_at(X, X @ w + b, 1.0 - 2.0 * y, w, l2)[:3]
+
+
+def _objective_and_gradient_at(X, s, sign, w, l2):
+    """L, ∇_w L, ∂L/∂b and e^{−|s|} at given logits s = Xw + b: one pass over X (Xᵀr)."""
+    terms, z, e = _loss_terms(s, sign)
+    loss = float(np.mean(terms)) + 0.5 * l2 * float(w @ w)
+    residual = _residual_from(sign, z, e)            # p − y, one entry per example
+    return loss, X.T @ residual / X.shape[0] + l2 * w, float(residual.mean()), e
 
 
 def _residual(s, y) -> np.ndarray:
@@ -157,15 +198,68 @@ def _gradient(X, y, w, b, l2) -> tuple[np.ndarray, float]:
     return _objective_and_gradient(X, y, w, b, l2)[1:]
 
 
+#: Elements per block of rows when the Hessian is accumulated (256 KB): the weighted copy of one
+#: block of X is the only temporary. Small blocks also keep each product in one thread, which
+#: measured faster and far steadier than large ones on a loaded 2-core machine (at 284,807 × 29:
+#: about 25 ms per Hessian, against 55 ms for one weighted copy of all of X).
+_HESSIAN_BLOCK_ELEMENTS = 1 << 15
+
+
+def _hessian_from_weights(X, weights, l2) -> np.ndarray:
+    """X̃ᵀ S X̃ / N + λ·diag(1, …, 1, 0) with S = diag(weights), bias last, without forming X̃.
+
+    The block of the weights is accumulated over blocks of rows, (X_B ⊙ weights_B)ᵀ X_B, so the
+    memory on top of X is one block; the bias row and column are Xᵀweights and Σ weights.
+    """
+    n, d = X.shape
+    H = np.empty((d + 1, d + 1))
+    block = max(256, _HESSIAN_BLOCK_ELEMENTS // max(d, 1))
+    buffer = np.empty((min(block, n), d))
+    H_ww = np.zeros((d, d))
+    for start in range(0, n, block):
+        X_B = X[start:start + block]
+        weighted = np.multiply(X_B, weights[start:start + block, None], out=buffer[:X_B.shape[0]])
+        H_ww += weighted.T @ X_B
+    H[:d, :d] = H_ww
+    H[:d, d] = H[d, :d] = X.T @ weights
+    H[d, d] = weights.sum()
+    H /= n
+    H = 0.5 * (H + H.T)   # exactly symmetric (the product above may differ in the last bit)
+    H[np.arange(d), np.arange(d)] += l2
+    return H
+
+
 def _hessian(X, w, b, l2) -> np.ndarray:
     # p(1 − p) = σ'(s) from the stable kernel: computed as σ(s)·(1 − σ(s)) it is exactly 0
     # once σ(s) rounds to 1 (s ≳ 36.7), although σ'(50) ≈ 1.9e−22.
-    weights = _sigmoid_grad(X @ w + b)
-    X1 = np.column_stack([X, np.ones(X.shape[0])])
-    H = (X1.T * weights) @ X1 / X.shape[0]   # X̃ᵀ S X̃ / N without forming S
-    H = 0.5 * (H + H.T)   # exactly symmetric (the product above may differ in the last bit)
-    H[np.arange(X.shape[1]), np.arange(X.shape[1])] += l2
-    return H
+    return _hessian_from_weights(X, _sigmoid_grad(X @ w + b), l2)
+
+
+def _gram_max_eigenvalue(X) -> float:
+    """λ_max(X̃ᵀX̃) for X̃ = [X, 1], from the (d + 1) × (d + 1) Gram matrix (X̃ is not formed)."""
+    n, d = X.shape
+    G = np.empty((d + 1, d + 1))
+    G[:d, :d] = X.T @ X
+    G[:d, d] = G[d, :d] = X.sum(axis=0)
+    G[d, d] = n
+    return float(np.linalg.eigvalsh(0.5 * (G + G.T))[-1])
+
+
+def smoothness_bound(X, l2: float = 0.0) -> float:
+    """The curvature bound M = λ_max(X̃ᵀX̃)/(4N) + λ of the objective (Chapter 1, §Gradient descent
+    and its learning rate), X̃ = [X, 1] with the bias column.
+
+    Every eigenvalue of the Hessian X̃ᵀSX̃/N + λ·diag(1, …, 1, 0) is at most M, since each
+    p(1 − p) <= 1/4 and the penalty adds at most λ; with λ = 0, M is the curvature at w = 0,
+    b = 0. ``fit(method="gd")`` uses lr = 1/M unless given another rate.
+
+    Examples
+    --------
+    >>> smoothness_bound([[1.0], [-1.0]])   # X̃ᵀX̃ = 2·I, N = 2: 2/(4·2)
+    0.25
+    """
+    X = _check_X(X)
+    return _gram_max_eigenvalue(X) / (4.0 * X.shape[0]) + _check_l2(l2)
 
 
 def logistic_objective(X, y, w, b, l2: float = 0.0) -> float:
@@ -253,6 +347,46 @@ def logistic_hessian(X, w, b, l2: float = 0.0) -> np.ndarray:
     return _hessian(X, w, b, _check_l2(l2))
 
 
+#: The line search of Newton's method: Armijo's constant c, and the most halvings of the step.
+_ARMIJO_C = 1e-4
+_MAX_HALVINGS = 50
+
+
+def _newton_direction(H, g) -> tuple[np.ndarray | None, int]:
+    """The safeguarded Newton direction Δ (see ``LogisticRegression.fit``) and the numerical
+    rank of H.
+
+    With H = QΛQᵀ, eigenvalues above τ = (d + 1)·ε·λ_max are used as they are (NumPy's
+    ``lstsq``/``pinv`` cutoff); those at most τ are replaced by μ = ‖g‖ (a Levenberg–Marquardt
+    damping of the flat directions only). Returns (None, 0) when H is numerically zero.
+    """
+    eigenvalues, Q = np.linalg.eigh(H)
+    largest = eigenvalues[-1]
+    if not largest > 0.0:
+        return None, 0
+    keep = eigenvalues > H.shape[0] * np.finfo(float).eps * largest
+    rank = int(keep.sum())
+    coefficients = Q.T @ g
+    if rank == H.shape[0]:
+        return Q @ (coefficients / eigenvalues), rank
+    return Q @ (coefficients / np.where(keep, eigenvalues, float(np.sqrt(g @ g)))), rank
+
+
+def _armijo(X, sign, w, b, step, slope, loss, l2):
+    """Backtracking line search along −step: (w, b, logits, halvings) of the first accepted
+    t = 1, 1/2, 1/4, …, or None when none of ``_MAX_HALVINGS`` halvings is accepted."""
+    d = X.shape[1]
+    allowance = 4.0 * np.finfo(float).eps * abs(loss)
+    t = 1.0
+    for halvings in range(_MAX_HALVINGS + 1):
+        w_t, b_t = w - t * step[:d], b - t * step[d]
+        s_t = X @ w_t + b_t
+        if _objective_at(s_t, sign, w_t, l2) <= loss - _ARMIJO_C * t * slope + allowance:
+            return w_t, float(b_t), s_t, halvings
+        t *= 0.5
+    return None
+
+
 # ---------------------------------------------------------------------------------------------
 # The model
 # ---------------------------------------------------------------------------------------------
@@ -291,7 +425,18 @@ class LogisticRegression:
         a strictly positive margin: the data are linearly separable, so the maximum-likelihood
         weights do not exist (scaling w and b up lowers the loss forever).
     status : str
-        A sentence saying why the fit stopped.
+        A sentence saying why the fit stopped (and, for Newton's method, whether the Hessian
+        was singular on the way).
+    rank_history : numpy.ndarray of int, shape (n_iter,)
+        Newton's method: the numerical rank of the (d + 1) × (d + 1) Hessian at each iteration
+        (d + 1 when it was non-singular; see ``fit``). Empty for gradient descent.
+    halvings_history : numpy.ndarray of int, shape (n_iter,)
+        Newton's method: how many times the line search halved each step (0: the full step).
+    fit_info_ : dict
+        What the fit did. Always ``"method"``. Gradient descent: ``"lr"``, the rate used, and
+        ``"lr_from"``, "1/M" (the default) or "given". Newton's method: ``"hessian_size"``
+        (d + 1), ``"min_rank"``, ``"rank_deficient_steps"``, ``"halvings"`` (in all),
+        ``"steps_with_halvings"`` and ``"gradient_steps"`` (fallback steps Δ = g/M).
 
     Examples
     --------
@@ -313,39 +458,76 @@ class LogisticRegression:
         self.converged = False
         self.separable = False
         self.status = "not fitted"
+        self.rank_history = np.empty(0, dtype=int)
+        self.halvings_history = np.empty(0, dtype=int)
+        self.fit_info_: dict = {}
 
     def __repr__(self) -> str:
         return f"LogisticRegression(l2={self.l2!r})"
 
     # -- fitting ------------------------------------------------------------------------------
-    def fit(self, X, y, method: str = "newton", *, lr: float = 0.1, max_iter: int | None = None,
-            tol: float = 1e-8, w_init=None, b_init: float = 0.0, warn: bool = True):
+    def fit(self, X, y, method: str = "newton", *, lr: float | None = None,
+            max_iter: int | None = None, tol: float = 1e-8, w_init=None, b_init: float = 0.0,
+            warn: bool = True):
         """Fit w and b to the data by gradient descent or by Newton's method.
 
         Both methods start from ``w_init`` (zeros by default) and ``b_init`` and stop when the
-        norm of the gradient is at most ``tol``, or after ``max_iter`` iterations.
+        norm of the gradient is at most ``tol``, or after ``max_iter`` iterations. The inputs
+        are checked once, at the start; the iterations then work on the checked arrays.
 
-        - ``method="gd"``: gradient descent, θ ← θ − lr·∇L(θ), with the fixed learning rate
-          ``lr`` exactly as given (default 0.1; the code neither computes M nor adapts lr).
-          With M = λ_max(X̃ᵀX̃)/(4N) + λ, a bound on the curvature (p(1 − p) <= 1/4), one step
-          lowers L by at least lr·(1 − lr·M/2)·‖∇L‖², so every lr < 2/M decreases L at each
-          step; 2/M is also the stability limit of gradient descent on a quadratic of
-          curvature M. lr = 1/M maximises that guaranteed decrease (‖∇L‖²/(2M)) and is the
-          rate for which the standard bound L_k − L* <= ‖θ_0 − θ*‖²/(2·lr·k) is stated; it
-          is the rate chapter 1 uses. M bounds the curvature everywhere and, with l2 = 0, is
-          the curvature at the default start w = 0, b = 0 (every p = 1/2); near the minimum
-          the largest curvature λ_max(H*) is smaller, and there lr < 2/λ_max(H*) is enough for
-          stability: chapter 1's 4/M overshoots at first and still converges, 8/M ends in a
-          2-cycle. Near the minimum the gap L − L* shrinks by
-          about max(|1 − lr·λ_min|, |1 − lr·λ_max(H*)|)² per step, λ_min and λ_max(H*) the
+        - ``method="gd"`` (Chapter 1, §Gradient descent and its learning rate): gradient
+          descent, θ ← θ − lr·∇L(θ), with a fixed learning rate. By default lr = 1/M, with the
+          chapter's curvature bound
+
+              M = λ_max(X̃ᵀX̃)/(4N) + λ,     X̃ = [X, 1] (the bias column included),
+
+          computed once per fit from the (d + 1) × (d + 1) Gram matrix (see
+          :func:`smoothness_bound`); ``lr=`` overrides it and is then used exactly as given.
+          Each iteration costs one pass over X for the logits Xw + b and one for Xᵀ(p − y).
+          Why 1/M: since p(1 − p) <= 1/4, M bounds the curvature, and one step lowers L by at
+          least lr·(1 − lr·M/2)·‖∇L‖², so every lr < 2/M decreases L at each step; 2/M is also
+          the stability limit of gradient descent on a quadratic of curvature M. lr = 1/M
+          maximises that guaranteed decrease (‖∇L‖²/(2M)) and is the rate for which the
+          standard bound L_k − L* <= ‖θ_0 − θ*‖²/(2·lr·k) is stated. M bounds the curvature
+          everywhere and, with l2 = 0, is the curvature at the default start w = 0, b = 0
+          (every p = 1/2); near the minimum the largest curvature λ_max(H*) is smaller, and
+          there lr < 2/λ_max(H*) is enough for stability: chapter 1's 4/M overshoots at first
+          and still converges, 8/M ends in a 2-cycle. Near the minimum the gap L − L* shrinks
+          by about max(|1 − lr·λ_min|, |1 − lr·λ_max(H*)|)² per step, λ_min and λ_max(H*) the
           smallest and largest eigenvalues of the Hessian there; for lr ≤ 2/(λ_min + λ_max(H*)),
           as with lr = 1/M, that is (1 − lr·λ_min)²: linear convergence, slow when the problem
           is ill-conditioned.
-        - ``method="newton"``: Newton's method, θ ← θ − H⁻¹∇L(θ), which for this loss is
-          iteratively reweighted least squares (IRLS). Near the minimum it converges
-          quadratically (the number of correct digits doubles every step). As a safeguard the
-          step is halved (up to 30 times) while it would increase L; for ordinary data the full
-          step is always taken.
+        - ``method="newton"`` (Chapter 1, §Newton's method and iteratively reweighted least
+          squares): Newton's method, which for this loss is IRLS, safeguarded so that a
+          singular or nearly singular Hessian does not stop it. At θ_k, with gradient g and
+          Hessian H = QΛQᵀ (its eigendecomposition, (d + 1) × (d + 1)):
+
+              Δ = Σᵢ (qᵢᵀg / λ̃ᵢ)·qᵢ,   λ̃ᵢ = λᵢ if λᵢ > τ, else ‖g‖;   τ = (d + 1)·ε·λ_max(H),
+
+          ε = 2⁻⁵². When H is non-singular (every λᵢ > τ) this is the Newton step H⁻¹g. When
+          it is not (an all-zero or duplicated feature, more features than examples), the
+          directions with λᵢ <= τ (NumPy's ``lstsq``/``pinv`` cutoff) get the damping μ = ‖g‖ of
+          a Levenberg–Marquardt step instead of 1/λᵢ. Along a direction in which the logits
+          Xw + b do not change at all (with λ = 0 the null space of H is that of X̃ when every
+          p(1 − p) > 0) the gradient is 0 too, so nothing moves there and Δ is the
+          minimum-norm least-squares solution of HΔ = g; where the curvature has only
+          underflowed (saturated logits) the gradient still moves θ. Then a backtracking
+          (Armijo) line search: θ_{k+1} = θ_k − t·Δ with the first t in 1, 1/2, 1/4, … (at most
+          50 halvings) for which
+
+              L(θ_k − t·Δ) <= L(θ_k) − c·t·gᵀΔ + 4ε·|L(θ_k)|,     c = 10⁻⁴,
+
+          the last term allowing for rounding in L at the very end. For ordinary data the full
+          step t = 1 is always taken, and near the minimum the convergence is quadratic (the
+          number of correct digits doubles every step); started far out (saturated logits,
+          where the quadratic model is poor) the step is halved until the loss decreases.
+          Should H be numerically zero, Δ not a descent direction, or no halving be accepted,
+          the iteration takes a gradient step Δ = g/M instead (the rate of ``"gd"``, which
+          decreases L by at least ‖g‖²/(2M)), with the same line search. Each iteration makes
+          one pass over X for the Hessian (in blocks of rows, so no copy of X is made), one
+          for Xᵀ(p − y) and one for the logits of each trial step. What it did is in
+          ``rank_history``, ``halvings_history`` and ``fit_info_``, and the ``status`` says
+          when the Hessian was singular.
 
         Parameters
         ----------
@@ -354,8 +536,9 @@ class LogisticRegression:
         y : array_like, shape (N,)
             Labels, 0 or 1.
         method : {"newton", "gd"}, default "newton"
-        lr : float, default 0.1
-            The learning rate of gradient descent (> 0); ignored by Newton's method.
+        lr : float, optional
+            The learning rate of gradient descent (> 0); 1/M by default (see above). Ignored by
+            Newton's method.
         max_iter : int, optional
             The most iterations; 10 000 for "gd" and 100 for "newton" by default.
         tol : float, default 1e-8
@@ -390,19 +573,40 @@ class LogisticRegression:
         if not isinstance(method, str) or method not in METHODS:
             raise ValueError(f"method must be 'gd' (gradient descent) or 'newton' (Newton/IRLS), "
                              f"not {method!r}")
-        lr = _check_positive_float(lr, "lr")
+        if lr is not None:
+            lr = _check_positive_float(lr, "lr")
         max_iter = _check_positive_int(_DEFAULT_MAX_ITER[method] if max_iter is None else max_iter,
                                        "max_iter")
         tol = _check_positive_float(tol, "tol", allow_zero=True)
-        d = X.shape[1]
+        X = np.ascontiguousarray(X)                # row blocks of X are then contiguous
+        n, d = X.shape
         w, b = _check_params(np.zeros(d) if w_init is None else w_init, b_init, d)
         w = w.copy()
+        l2 = self.l2
+        sign = 1.0 - 2.0 * y              # ±1: the kernels work with z = (1 − 2y)·s
+        bound = None                      # M, computed when first needed
+
+        def smoothness():
+            nonlocal bound
+            if bound is None:
+                bound = _gram_max_eigenvalue(X) / (4.0 * n) + l2
+            return bound
+
+        info: dict = {"method": method}
+        if method == "gd":
+            info["lr_from"] = "given" if lr is not None else "1/M"
+            if lr is None:
+                lr = 1.0 / smoothness()
+            info["lr"] = lr
+        ranks, halvings = [], []
+        gradient_steps = 0
 
         losses, grad_norms, weight_norms = [], [], []
         stop_reason = ""
         k = 0
+        s = X @ w + b
         while True:
-            loss, g_w, g_b = _objective_and_gradient(X, y, w, b, self.l2)
+            loss, g_w, g_b, e = _objective_and_gradient_at(X, s, sign, w, l2)
             grad_norm = float(np.sqrt(g_w @ g_w + g_b * g_b))
             losses.append(loss)
             grad_norms.append(grad_norm)
@@ -415,20 +619,49 @@ class LogisticRegression:
                 break
             if method == "gd":
                 w, b = w - lr * g_w, b - lr * g_b
+                s = X @ w + b
             else:
-                step, stop_reason = self._newton_step(X, y, w, b, g_w, g_b, loss)
-                if step is None:
+                g = np.append(g_w, g_b)
+                step, rank = _newton_direction(_hessian_from_weights(X, _curvature_from(e), l2), g)
+                slope = float(g @ step) if step is not None else 0.0
+                if step is None or not slope > 0.0:    # no curvature to use, or rounding
+                    step = g / smoothness()
+                    slope = float(g @ step)
+                    gradient_steps += 1
+                ranks.append(rank)
+                accepted = _armijo(X, sign, w, b, step, slope, loss, l2)
+                if accepted is None:                   # the quadratic model is useless here:
+                    step = g / smoothness()            # a gradient step, which must decrease L
+                    accepted = _armijo(X, sign, w, b, step, float(g @ step), loss, l2)
+                    gradient_steps += 1
+                if accepted is None:
+                    halvings.append(_MAX_HALVINGS)
+                    stop_reason = (f"no step along the Newton direction (even halved "
+                                   f"{_MAX_HALVINGS} times) decreased the loss, at gradient norm "
+                                   f"{grad_norm:.3g} > tol={tol:g}: the loss is at the limit of "
+                                   f"its rounding error")
                     break
-                w, b = w - step[:d], b - step[d]
+                w, b, s, n_halvings = accepted
+                halvings.append(n_halvings)
             k += 1
 
         self.w, self.b = w, float(b)
         self.loss_history = np.array(losses)
         self.grad_norm_history = np.array(grad_norms)
         self.weight_norm_history = np.array(weight_norms)
+        self.rank_history = np.array(ranks, dtype=int)
+        self.halvings_history = np.array(halvings, dtype=int)
         self.n_iter = k
-        margins = (2.0 * y - 1.0) * (X @ w + b)
-        self.separable = bool(self.l2 == 0.0 and np.all(margins > 0.0))
+        margins = (2.0 * y - 1.0) * s
+        self.separable = bool(l2 == 0.0 and np.all(margins > 0.0))
+        if method == "newton":
+            info.update(hessian_size=d + 1,
+                        min_rank=int(self.rank_history.min()) if ranks else d + 1,
+                        rank_deficient_steps=int(np.sum(self.rank_history < d + 1)),
+                        halvings=int(self.halvings_history.sum()),
+                        steps_with_halvings=int(np.sum(self.halvings_history > 0)),
+                        gradient_steps=gradient_steps)
+        self.fit_info_ = info
         if self.separable:
             stop_reason = (stop_reason + "; " if stop_reason else "") + (
                 "the weights separate the training data perfectly, so the maximum-likelihood "
@@ -441,27 +674,14 @@ class LogisticRegression:
                            f"(gradient norm {grad_norms[-1]:.3g} <= tol={tol:g})")
         else:
             self.status = f"{name} did not converge: {stop_reason}"
-            if warn:
-                warnings.warn(self.status, ConvergenceWarning, stacklevel=2)
+        if method == "newton" and info["rank_deficient_steps"]:
+            self.status += (f"; the Hessian was singular at {info['rank_deficient_steps']} of "
+                            f"{k} iterations (rank {info['min_rank']} of {d + 1} at the least), "
+                            f"so those steps were least-squares (pseudo-inverse) Newton steps, "
+                            f"damped along the directions in which the loss is flat")
+        if not self.converged and warn:
+            warnings.warn(self.status, ConvergenceWarning, stacklevel=2)
         return self
-
-    def _newton_step(self, X, y, w, b, g_w, g_b, loss):
-        """The (safeguarded) Newton step to subtract from θ, or (None, reason) to stop."""
-        H = _hessian(X, w, b, self.l2)
-        g = np.append(g_w, g_b)
-        try:
-            step = np.linalg.solve(H, g)
-        except np.linalg.LinAlgError:
-            step = None
-        if step is None or not np.all(np.isfinite(step)):
-            return None, ("the Hessian is singular (p(1 − p) is 0 for every example, or the "
-                          "features are linearly dependent), so Newton's step is undefined")
-        d = X.shape[1]
-        for _ in range(30):
-            if _objective(X, y, w - step[:d], b - step[d], self.l2) <= loss:
-                return step, ""
-            step = step / 2.0
-        return None, "no Newton step (even halved 30 times) decreased the loss"
 
     # -- predicting ---------------------------------------------------------------------------
     def _fitted_X(self, X) -> np.ndarray:

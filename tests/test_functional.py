@@ -172,6 +172,19 @@ def test_sigmoid_grad_equals_central_differences():
     np.testing.assert_allclose(sigmoid_grad(s), numeric, rtol=1e-7, atol=1e-10)
 
 
+def test_sigmoid_grad_never_exceeds_one_quarter_near_zero():
+    # σ'(s) = 1/4 − s²/16 + … rounds to exactly 0.25 for |s| below about 1e-7, but the formula
+    # e/(1 + e)² rounds one ulp above it (0.25000000000000006) for many |s| near 1.5e-8. The
+    # property test above draws such s only by luck: test the whole band, as the range 0 ≤ σ' ≤ 1/4
+    # the chapters state (each σ′ ≤ ¼) requires.
+    s = np.concatenate([np.linspace(-1e-7, 1e-7, 200_001), np.geomspace(1e-12, 1e-6, 20_001)])
+    e = np.exp(-np.abs(s))
+    assert np.any(e / (1.0 + e) ** 2 > 0.25)       # the band really holds such s
+    grad = sigmoid_grad(s)
+    assert np.all((grad <= 0.25) & (grad >= 0.25 - s**2 / 16 - EPS))
+    assert float(sigmoid_grad(1.4901e-08)) == 0.25
+
+
 def test_derivatives_of_log_sigmoid_and_softplus():
     # d/ds log σ(s) = σ(−s) and d/ds softplus(s) = σ(s)
     s = np.linspace(-8, 8, 17)

@@ -560,3 +560,89 @@ def test_gradient_is_bounded_and_signed(s, y, w):
 @given(st.floats(min_value=-5, max_value=5), unit_floats)
 def test_bce_on_sigmoid_agrees_with_bce_with_logits(s, y):
     assert bce(sigmoid(s), y) == pytest.approx(bce_with_logits(s, y), rel=1e-12, abs=1e-15)
+
+
+# ================================================================================ weight=
+# The per-element weight of F.binary_cross_entropy(_with_logits), broadcasting included; the
+# mean divides by the number of elements, not by the sum of the weights (as in PyTorch).
+
+WEIGHT_SHAPES = [                      # (prediction shape, label shape, weight shape)
+    ((6,), (6,), ()),                  # one scalar weight
+    ((6,), (6,), (6,)),                # one weight per element
+    ((4, 3), (4, 3), (3,)),            # one weight per column
+    ((4, 3), (4, 3), (4, 1)),          # one weight per row
+    ((4, 3), (4, 3), (1, 3)),
+    ((4, 3), (3,), (4, 3)),            # broadcast labels and per-element weights
+]
+
+
+def _weighted_case(shapes, seed=0):
+    s_shape, y_shape, w_shape = shapes
+    rng = np.random.default_rng(seed)
+    s = 4.0 * rng.standard_normal(s_shape)
+    y = rng.integers(0, 2, y_shape).astype(float)
+    weight = rng.uniform(0.0, 3.0, w_shape)
+    return s, y, weight
+
+
+@pytest.mark.parametrize("shapes", WEIGHT_SHAPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("pos_weight", [None, 2.5])
+def test_bce_with_logits_weight_matches_torch(shapes, reduction, pos_weight):
+    s, y, weight = _weighted_case(shapes)
+    st, yt = torch.tensor(s, requires_grad=True), torch.tensor(y).expand(s.shape)
+    wt = torch.tensor(weight)
+    pw = None if pos_weight is None else torch.tensor(pos_weight, dtype=torch.float64)
+    expected = F.binary_cross_entropy_with_logits(st, yt, weight=wt, pos_weight=pw, reduction=reduction)
+    got = bce_with_logits(s, y, pos_weight=pos_weight, reduction=reduction, weight=weight)
+    np.testing.assert_allclose(got, expected.detach().numpy(), rtol=1e-13, atol=1e-15)
+    grad_out = torch.ones_like(expected)
+    (grad,) = torch.autograd.grad(expected, st, grad_out)
+    got_grad = bce_with_logits_grad(s, y, pos_weight=pos_weight, reduction=reduction, weight=weight)
+    if reduction == "none":                          # elementwise derivatives, as documented
+        np.testing.assert_allclose(got_grad, grad.numpy(), rtol=1e-13, atol=1e-300)
+    else:
+        assert np.shape(got_grad) == s.shape
+        np.testing.assert_allclose(got_grad, grad.numpy(), rtol=1e-13, atol=1e-300)
+
+
+@pytest.mark.parametrize("shapes", WEIGHT_SHAPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_bce_weight_matches_torch(shapes, reduction):
+    s, y, weight = _weighted_case(shapes, seed=1)
+    p = sigmoid(s / 4.0)
+    p.flat[0] = 0.0                                  # the clamp of log 0 at −100 too
+    pt = torch.tensor(p, requires_grad=True)
+    yt = torch.tensor(y).expand(p.shape)
+    expected = F.binary_cross_entropy(pt, yt, weight=torch.tensor(weight).expand(p.shape),
+                                      reduction=reduction)
+    got = bce(p, y, reduction=reduction, weight=weight)
+    np.testing.assert_allclose(got, expected.detach().numpy(), rtol=1e-13, atol=1e-15)
+    (grad,) = torch.autograd.grad(expected, pt, torch.ones_like(expected))
+    np.testing.assert_allclose(bce_grad(p, y, reduction=reduction, weight=weight), grad.numpy(),
+                               rtol=1e-13, atol=1e-300)
+
+
+def test_weight_of_one_changes_nothing_and_zero_removes_an_element():
+    s, y, _ = _weighted_case(((6,), (6,), ()), seed=2)
+    p = sigmoid(s)
+    for fn, x in ((bce, p), (bce_grad, p), (bce_with_logits, s), (bce_with_logits_grad, s)):
+        np.testing.assert_array_equal(fn(x, y, reduction="sum", weight=1.0), fn(x, y, reduction="sum"))
+        keep = np.array([1.0, 1.0, 1.0, 0.0, 1.0, 1.0])
+        dropped = fn(x, y, reduction="none", weight=keep)
+        assert dropped[3] == 0.0
+        np.testing.assert_array_equal(np.delete(dropped, 3), np.delete(fn(x, y, reduction="none"), 3))
+    # "mean" divides by the number of elements, as PyTorch does, not by the sum of the weights
+    assert bce_with_logits(s, y, weight=2.0) == pytest.approx(2.0 * bce_with_logits(s, y), rel=1e-15)
+
+
+@pytest.mark.parametrize("fn", [bce, bce_grad, bce_with_logits, bce_with_logits_grad])
+@pytest.mark.parametrize("weight, message", [
+    (-1.0, "weight"), (np.inf, "weight"), (np.nan, "weight"), (np.ones(5), "weight has shape"),
+    ("heavy", None),
+])
+def test_bad_weights_are_refused(fn, weight, message):
+    x = np.full(4, 0.25)
+    error = TypeError if message is None else ValueError
+    with pytest.raises(error, match=message):
+        fn(x, np.zeros(4), weight=weight)

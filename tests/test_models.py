@@ -355,3 +355,105 @@ def test_gradient_descent_step_size_bounds_of_the_fit_docstring(l2):
     assert window.size > 20
     measured = np.exp(np.polyfit(window, np.log(gap[window]), 1)[0])
     assert abs(np.log(measured) / np.log((1 - lam_min / M) ** 2) - 1) < 0.03
+
+
+# ---------------------------------------------------------------------------------------------
+# The safeguarded Newton step, the default step of gradient descent (issue 14)
+# ---------------------------------------------------------------------------------------------
+
+def test_newton_from_a_saturated_start_halves_its_steps_and_still_converges():
+    # Started far out (every logit |s| ≈ 40 on average, most of them on the wrong side), the
+    # full Newton step overshoots: the quadratic model is poor where σ saturates. The line
+    # search halves the step until the loss decreases, and the fit then reaches the optimum.
+    X, y = blobs()
+    reference = LogisticRegression().fit(X, y, method="newton", tol=1e-10)
+    far = LogisticRegression().fit(X, y, method="newton", tol=1e-10, w_init=np.array([-30.0, 30.0]),
+                                   b_init=20.0)
+    assert far.loss_history[0] > 30.0
+    assert far.converged and far.n_iter <= 20
+    assert np.all(np.diff(far.loss_history) <= 0.0)                 # every step lowered the loss
+    assert far.halvings_history[0] > 0 and far.halvings_history[-1] == 0   # full steps at the end
+    assert far.fit_info_["halvings"] == far.halvings_history.sum() > 0
+    np.testing.assert_allclose(far.w, reference.w, atol=1e-8)
+    assert far.b == pytest.approx(reference.b, abs=1e-8)
+    # From zero nothing is halved: the safeguard does not change ordinary fits.
+    assert reference.fit_info_["halvings"] == 0 and reference.fit_info_["gradient_steps"] == 0
+
+
+@pytest.mark.parametrize("make_singular", [
+    lambda X: np.column_stack([X, np.zeros(len(X))]),              # an all-zero feature
+    lambda X: np.column_stack([X, X[:, 0]]),                        # a duplicated feature
+    lambda X: np.column_stack([X, 2.0 * X[:, 1] - X[:, 0] + 1.0]),  # collinear with the bias
+])
+def test_newton_on_a_rank_deficient_design_reaches_the_optimum(make_singular):
+    X, y = blobs()
+    reference = LogisticRegression().fit(X, y, method="newton", tol=1e-12)
+    Xs = make_singular(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                               # no ConvergenceWarning
+        model = LogisticRegression().fit(Xs, y, method="newton", tol=1e-10)
+    assert model.converged and model.n_iter <= 15
+    assert model.loss_history[-1] == pytest.approx(reference.loss_history[-1], abs=1e-14)
+    np.testing.assert_allclose(model.predict_proba(Xs), reference.predict_proba(X), atol=1e-9)
+    assert model.fit_info_["min_rank"] == 3 and model.fit_info_["rank_deficient_steps"] == model.n_iter
+    assert np.all(model.rank_history == 3) and "singular" in model.status
+    # The minimum-norm step never moves along the null space: from w = 0 the weights stay
+    # orthogonal to it (the all-zero feature keeps weight 0, duplicated ones share equally).
+    Xt = np.column_stack([Xs, np.ones(len(y))])
+    null = np.linalg.svd(Xt)[2][-1]
+    assert abs(np.append(model.w, model.b) @ null) < 1e-8
+
+
+def test_newton_on_digits_reaches_the_loss_of_sklearn_newton_cg():
+    # Issue 14: raw pixels of scikit-learn's digits, even against odd, unpenalised. Three pixel
+    # columns are 0 for every image, so the Hessian is singular at every iterate; the classes
+    # are not linearly separable (newton-cg's fit classifies 93 % correctly), so the optimum is
+    # finite. Before the safeguard, Newton stopped at iteration 0 with w = 0.
+    from sklearn.datasets import load_digits
+    from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
+
+    X, digit = load_digits(return_X_y=True)
+    y = (digit % 2 == 0).astype(float)
+    assert np.sum(X.std(axis=0) == 0) == 3
+    sk = SklearnLogisticRegression(C=np.inf, solver="newton-cg", tol=1e-10, max_iter=10_000).fit(X, y)
+    sk_loss = logistic_objective(X, y, sk.coef_[0], sk.intercept_[0])
+    assert 0.9 < np.mean(sk.predict(X) == y) < 0.95                 # not separable
+    model = LogisticRegression().fit(X, y, method="newton")
+    assert model.converged and model.fit_info_["min_rank"] <= 62
+    assert abs(model.loss_history[-1] - sk_loss) < 1e-9              # the issue asks for 1e-6
+    # The blank pixels do not touch the loss; their weights stay near 0 (rounding mixes their
+    # exactly flat directions with the nearly flat ones, so not exactly 0).
+    assert np.abs(model.w[X.std(axis=0) == 0]).max() < 1e-3
+
+
+def test_gradient_descent_default_step_is_one_over_the_smoothness_bound():
+    from course_lib.models import smoothness_bound
+
+    X, y = blobs()
+    X = X + 3.0
+    for l2 in (0.0, 0.1):
+        X1 = np.column_stack([X, np.ones(len(y))])
+        M = np.linalg.eigvalsh(X1.T @ X1).max() / (4 * len(y)) + l2     # chapter 1's M (+ λ)
+        assert smoothness_bound(X, l2) == pytest.approx(M, rel=1e-12)
+        default = LogisticRegression(l2=l2).fit(X, y, method="gd", max_iter=50, tol=0.0, warn=False)
+        given = LogisticRegression(l2=l2).fit(X, y, method="gd", lr=1 / M, max_iter=50, tol=0.0,
+                                              warn=False)
+        assert default.fit_info_ == {"method": "gd", "lr_from": "1/M",
+                                     "lr": pytest.approx(1 / M, rel=1e-12)}
+        assert given.fit_info_["lr_from"] == "given" and given.fit_info_["lr"] == 1 / M
+        np.testing.assert_allclose(default.loss_history, given.loss_history, rtol=1e-12)
+    # lr= still overrides the default, exactly as given
+    slow = LogisticRegression().fit(X, y, method="gd", lr=0.1, max_iter=5, warn=False)
+    assert slow.fit_info_["lr"] == 0.1
+
+
+def test_hessian_in_row_blocks_equals_the_augmented_formula(monkeypatch):
+    import course_lib.models as models
+
+    X, y = blobs()
+    w, b = np.array([0.7, -1.2]), 0.3
+    X1 = np.column_stack([X, np.ones(len(y))])
+    p = 1.0 / (1.0 + np.exp(-(X1 @ np.append(w, b))))
+    expected = (X1.T * (p * (1 - p))) @ X1 / len(y) + np.diag([0.05, 0.05, 0.0])
+    monkeypatch.setattr(models, "_HESSIAN_BLOCK_ELEMENTS", 7)        # many small blocks
+    np.testing.assert_allclose(logistic_hessian(X, w, b, l2=0.05), expected, rtol=1e-13, atol=1e-16)

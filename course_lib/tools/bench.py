@@ -5,6 +5,7 @@
     python -m course_lib bench --json bench.json  # also write the figures as JSON
     python -m course_lib bench --record           # also update book/_data/execution.csv
     python -m course_lib bench --grading          # only the grader's throughput (see below)
+    python -m course_lib bench --fits             # only the fits against scikit-learn (below)
 
 What is measured:
 
@@ -14,7 +15,18 @@ What is measured:
 - the book build with execution forced (a temporary copy of ``_config.yml`` with
   ``execute_notebooks: force``), into a temporary folder;
 - the size of the built site (MB and number of files);
-- with ``--with-tests``, the test suite (``python -m pytest -q``).
+- with ``--with-tests``, the test suite (``python -m pytest -q``);
+- the fits: :class:`course_lib.models.LogisticRegression` against scikit-learn's
+  ``LogisticRegression(solver="lbfgs")`` side by side, in this one process, at the fraud data's
+  shape (284,807 × 29: ``load_fraud_data`` — the real CSV when it is present, otherwise its
+  synthetic stand-in — through ``Preprocessor``), on the same objective (mean BCE, unpenalised
+  and with scikit-learn's default C = 1, i.e. λ = 1/(C·N)) and the same gradient tolerance
+  1e-8 (ours on the Euclidean norm, scikit-learn's on the largest entry, which is weaker).
+  Each fit runs ``--fit-repeats`` times (3), the two alternating, and the median time counts.
+  Reported: seconds, iterations, the final objective (both evaluated by
+  :func:`course_lib.models.logistic_objective`), and the ratio of the times; also what one
+  iteration of gradient descent costs next to one product Xw and one Xᵀr. Ratios, not
+  absolute limits: the figures depend on the machine and on its load.
 
 With ``--grading`` it measures only the grader: ``--copies`` filled-in submissions (the
 instructor's solutions put back into the student edition) of the warm-up and of chapter 4, graded
@@ -110,9 +122,89 @@ def run_bench(args) -> dict:
         figures["tests_exit_code"] = result.returncode
         lines = result.stdout.strip().splitlines()
         figures["tests_summary"] = lines[-1] if lines else ""
+    print("fitting logistic regression, ours against scikit-learn's ...", flush=True)
+    figures["fits"] = fits_bench(args.fit_repeats)
     figures["targets"] = {key: {"limit_s": limit, "met": figures[key] < limit}
                           for key, limit in TARGETS.items()}
     return figures
+
+
+FIT_TOL = 1e-8
+
+
+def fits_bench(repeats: int = 3) -> dict:
+    """Our Newton/IRLS against scikit-learn's lbfgs at the fraud data's shape (see the docstring)."""
+    import warnings
+
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
+
+    from course_lib.data import Preprocessor, load_fraud_data
+    from course_lib.models import LogisticRegression, logistic_objective
+
+    data = load_fraud_data(seed=0)
+    X = Preprocessor(data.feature_names).fit_transform(data.X)
+    y = data.y
+    n = X.shape[0]
+    figures: dict = {"data": {"source": data.source, "N": int(n), "d": int(X.shape[1]),
+                              "positives": int(y.sum())},
+                     "tol": FIT_TOL, "repeats": repeats, "objectives": {}}
+    for name, C in (("unpenalised", np.inf), ("C=1", 1.0)):
+        l2 = 0.0 if np.isinf(C) else 1.0 / (C * n)
+        times = {"ours_newton": [], "sklearn_lbfgs": []}
+        for _ in range(max(1, repeats)):
+            seconds, ours = _timed(LogisticRegression(l2=l2).fit, X, y, method="newton", tol=FIT_TOL)
+            times["ours_newton"].append(seconds)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")     # a ConvergenceWarning is recorded below
+                seconds, theirs = _timed(SklearnLogisticRegression(C=C, solver="lbfgs", tol=FIT_TOL,
+                                                                   max_iter=10_000).fit, X, y)
+            times["sklearn_lbfgs"].append(seconds)
+        ours_objective = logistic_objective(X, y, ours.w, ours.b, l2)
+        theirs_objective = logistic_objective(X, y, theirs.coef_[0], theirs.intercept_[0], l2)
+        row = {"l2": l2,
+               "ours_newton": {"seconds": round(float(np.median(times["ours_newton"])), 3),
+                               "iterations": ours.n_iter, "objective": ours_objective,
+                               "converged": ours.converged},
+               "sklearn_lbfgs": {"seconds": round(float(np.median(times["sklearn_lbfgs"])), 3),
+                                 "iterations": int(theirs.n_iter_[0]), "objective": theirs_objective}}
+        row["time_ratio"] = round(row["ours_newton"]["seconds"] / row["sklearn_lbfgs"]["seconds"], 3)
+        row["objective_difference"] = ours_objective - theirs_objective   # < 0: ours is lower
+        figures["objectives"][name] = row
+
+    # One iteration of gradient descent (default step 1/M) against one Xw and one Xᵀr.
+    steps = 20
+    w, r = np.zeros(X.shape[1]), np.full(n, 0.5)
+    pass_times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        _ = X @ w
+        _ = X.T @ r
+        pass_times.append(time.perf_counter() - start)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        seconds, gd = _timed(LogisticRegression().fit, X, y, method="gd", max_iter=steps, tol=0.0,
+                             warn=False)
+    figures["gd"] = {"iterations": steps, "lr": gd.fit_info_["lr"],
+                     "seconds_per_iteration": round(seconds / steps, 5),
+                     "seconds_per_Xw_and_XTr": round(float(np.median(pass_times)), 5)}
+    return figures
+
+
+def format_fits(figures: dict) -> str:
+    data = figures["data"]
+    lines = [f"fits at {data['N']:,} × {data['d']} ({data['source']} fraud data, {data['positives']} "
+             f"positives), tol {figures['tol']:g}, median of {figures['repeats']} runs each:"]
+    for name, row in figures["objectives"].items():
+        ours, theirs = row["ours_newton"], row["sklearn_lbfgs"]
+        lines.append(f"  {name:<11} ours newton {ours['seconds']:6.3f} s ({ours['iterations']} it, "
+                     f"L = {ours['objective']:.12f})   sklearn lbfgs {theirs['seconds']:6.3f} s "
+                     f"({theirs['iterations']} it, L = {theirs['objective']:.12f})   time ratio "
+                     f"{row['time_ratio']:.2f}, L difference {row['objective_difference']:+.1e}")
+    gd = figures["gd"]
+    lines.append(f"  gradient descent (lr = 1/M = {gd['lr']:.3f}): {1e3 * gd['seconds_per_iteration']:.1f} ms "
+                 f"per iteration; one Xw and one Xᵀr: {1e3 * gd['seconds_per_Xw_and_XTr']:.1f} ms")
+    return "\n".join(lines)
 
 
 GRADING_CHAPTERS = ("warmup", "ch4")
@@ -204,6 +296,8 @@ def format_table(figures: dict) -> str:
     width = max(len(name) for name, _ in rows)
     lines = [f"machine: Python {machine['python']}, {machine['cpus']} CPUs, {machine['platform']}"]
     lines += [f"{name:<{width}}  {value}" for name, value in rows]
+    if "fits" in figures:
+        lines.append(format_fits(figures["fits"]))
     return "\n".join(lines)
 
 
@@ -219,15 +313,21 @@ def add_arguments(parser) -> None:
     parser.add_argument("--workers", type=int, default=2, help="grading workers (default 2)")
     parser.add_argument("--book", type=Path, default=None,
                         help="with --grading: the folder of instructor notebooks to grade (default book/)")
+    parser.add_argument("--fits", action="store_true",
+                        help="only compare our logistic-regression fits with scikit-learn's")
+    parser.add_argument("--fit-repeats", type=int, default=3,
+                        help="runs of each fit in the comparison; the median counts (default 3)")
 
 
 def main(args) -> int:
     if args.grading:
-        figures = grading_bench(copies=max(1, args.copies), workers=max(1, args.workers), book=args.book)
+        figures, formatter = grading_bench(copies=max(1, args.copies), workers=max(1, args.workers), book=args.book), format_grading
+    elif args.fits:
+        figures, formatter = fits_bench(max(1, args.fit_repeats)), format_fits
     else:
-        figures = run_bench(args)
+        figures, formatter = run_bench(args), format_table
     print()
-    print((format_grading if args.grading else format_table)(figures))
+    print(formatter(figures))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
         print(f"\nwrote {args.json}")
