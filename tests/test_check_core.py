@@ -44,6 +44,24 @@ def test_failure_shows_input_expected_received_tolerance_hint(lenient, capsys):
         assert line in out, line
 
 
+def test_relative_tolerance_is_relative_to_the_expected_value(lenient):
+    # |got − expected| <= atol + rtol·|expected|: with atol = 0 only rtol can pass a value, and it
+    # scales with the expected value (large and tiny), not with the value received.
+    c = Check("ex-test-rtol", "relative tolerance")
+    assert c.close("large, inside rtol", lambda: 1e6 + 0.5, 1e6, rtol=1e-6, atol=0.0)
+    assert not c.close("large, outside rtol", lambda: 1e6 + 2.0, 1e6, rtol=1e-6, atol=0.0)
+    assert c.close("tiny, inside rtol", lambda: 1.0000005e-9, 1e-9, rtol=1e-6, atol=0.0)
+    assert not c.close("tiny, outside rtol", lambda: 1.000002e-9, 1e-9, rtol=1e-6, atol=0.0)
+    assert not c.close("relative to expected, not received", lambda: 2.0, 1.0, rtol=0.6, atol=0.0)
+    assert c.close("elementwise", lambda: [100.5, -0.0101], [100.0, -0.01], rtol=0.011, atol=0.0)
+    assert not c.close("elementwise, one outside", lambda: [100.5, -0.0102], [100.0, -0.01],
+                       rtol=0.011, atol=0.0)
+    assert c.close("the default rtol 1e-7", lambda: 1e3 * (1 + 5e-8), 1e3)
+    assert not c.close("the default rtol 1e-7", lambda: 1e3 * (1 + 5e-7), 1e3)
+    failed = [o.detail for o in c.done(quiet=True).outcomes if "outside" in o.description]
+    assert all("tolerance: rtol=1e-06, atol=0" in d or "rtol=0.011" in d for d in failed)
+
+
 def test_wrong_shape_fails(lenient):
     c = Check("ex-test-shape", "shapes")
     assert not c.close("shape kept", lambda: np.zeros(3), np.zeros((3, 1)))

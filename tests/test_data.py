@@ -286,9 +286,17 @@ def test_preprocessor_uses_training_statistics_only():
     np.testing.assert_allclose(Z[:, :-1], np.clip((X_train[:, 1:-1] - X_train[:, 1:-1].mean(0))
                                                    / X_train[:, 1:-1].std(0), -5, 5))
     mean_before = prep.mean_.copy()
-    prep.transform(X_other)
+    Z_other = prep.transform(X_other)
     np.testing.assert_array_equal(prep.mean_, mean_before)
     assert not np.allclose(Preprocessor().fit(X_other).mean_, mean_before)
+    # The other rows are transformed with the *training* mean and standard deviation (not their
+    # own): X_other = 3·X_train + 100, so its standardised columns are 3·Z + 100/std, clipped.
+    train = X_train[:, 1:-1]
+    expected = (X_other[:, 1:-1] - train.mean(0)) / train.std(0)
+    np.testing.assert_allclose(Z_other[:, :-1], np.clip(expected, -5, 5), rtol=1e-12, atol=1e-12)
+    expected_amount = (np.log(X_other[:, -1] + 0.001) - log_amount.mean()) / log_amount.std()
+    np.testing.assert_allclose(Z_other[:, -1], np.clip(expected_amount, -5, 5), rtol=1e-12, atol=1e-12)
+    assert np.mean(np.abs(Z_other) == 5.0) > 0.5                # far outside the training range
 
 
 def test_preprocessor_clips_and_handles_zero_amounts():
