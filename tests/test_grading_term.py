@@ -69,6 +69,17 @@ def sigmoid_is_never_one_half_off(stable_sigmoid):
 '''
 
 
+def release_chapter(notebook: str, root: Path) -> Path:
+    """The student edition of one chapter only (another chapter being edited cannot stop it)."""
+    book = root / f"book-{notebook}"
+    book.mkdir()
+    for name in (f"{notebook}.ipynb", "references.bib"):
+        if (BOOK / name).exists():
+            shutil.copy(BOOK / name, book / name)
+    release(book, root / "student")
+    return root / "student" / f"{notebook}.ipynb"
+
+
 def _answer_cells(nb):
     return [c for c in nb.cells if "course" in c.metadata and "answer" in c.metadata["course"]]
 
@@ -105,7 +116,7 @@ def term(tmp_path_factory):
 
     require_bwrap()
     root = tmp_path_factory.mktemp("term")
-    release(BOOK, root / "student")
+    release_chapter("warmup", root)
     make_submissions(root / "submissions", root / "student")
     tests = root / "instructor" / "my_tests.py"
     tests.parent.mkdir()
@@ -276,6 +287,23 @@ def check_results_schema(results: dict) -> None:
         assert isinstance(test.get("output", ""), str)
 
 
+PROBE = """
+import os
+def _try(action):
+    try:
+        action()
+        return True
+    except Exception:
+        return False
+_escaped = [_try(lambda: open("ROOT/source/instructor_tests.py").read()),
+            _try(lambda: open("ROOT/results/results.json", "w").write("{}")),
+            _try(lambda: os.listdir("ROOT/submission")), os.getuid() == 0]
+if any(_escaped):                       # any success costs her every point: the scores would differ
+    def stable_sigmoid(s):
+        return 0.0 * s
+"""
+
+
 def test_gradescope_bundle_grades_like_grade(term, tmp_path):
     from course_lib.tools.autograder import build_bundle, unpack
 
@@ -294,7 +322,10 @@ def test_gradescope_bundle_grades_like_grade(term, tmp_path):
         config["use_bwrap"] = False          # as in Gradescope's container: no bubblewrap
         (root / "source" / "autograder.json").write_text(json.dumps(config), encoding="utf-8")
         (root / "submission").mkdir()
-        shutil.copy(term["root"] / "submissions" / f"{student}.ipynb", root / "submission" / "warmup.ipynb")
+        nb = nbformat.read(term["root"] / "submissions" / f"{student}.ipynb", as_version=4)
+        if student == "alice":   # she tries to read the tests, write the results and be root
+            nb.cells.append(nbformat.v4.new_code_cell(PROBE.replace("ROOT", str(root))))
+        nbformat.write(nb, root / "submission" / "warmup.ipynb")
         env = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable,
                "PYTHONPATH": str(root / "source")}
         done = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True,
