@@ -78,6 +78,9 @@ def _fmt(x: float) -> str:
 class Value:
     """A scalar node of a computational graph: a value, its parents and local derivatives.
 
+    In the book: Chapter 2, §Reverse-mode automatic differentiation (§A tiny engine); trained in
+    §Training a small network with the engine.
+
     Parameters
     ----------
     data : int or float
@@ -277,6 +280,8 @@ class Value:
 
 def topological_order(root: Value) -> list[Value]:
     """The nodes ``root`` depends on, in an order where every node comes after its parents.
+
+    In the book: Chapter 2, §A tiny engine.
 
     An iterative depth-first search (no recursion, so graphs millions of nodes deep are fine):
     a node is appended once all of its parents have been appended. ``root`` is last.

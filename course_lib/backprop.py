@@ -118,6 +118,9 @@ def _residual(s: np.ndarray, y: np.ndarray) -> np.ndarray:
 def sigmoid_unit_forward_backward(X, y, w, b, loss: str = "bce") -> SigmoidUnitGrads:
     """The mean loss of one sigmoid unit on a batch and its gradients, in matrix form.
 
+    In the book: Chapter 2, §The chain rule, by hand, and §The batch (matrix) form; loss="mse" is
+    §Squared error after a sigmoid learns slowly.
+
     Forward: s = Xw + b, p = σ(s). Loss and gradient:
 
     - ``loss="bce"``: L = −(1/N) Σ [yᵢ log pᵢ + (1 − yᵢ) log(1 − pᵢ)] (computed from s),
@@ -177,6 +180,8 @@ def sigmoid_unit_forward_backward(X, y, w, b, loss: str = "bce") -> SigmoidUnitG
 def init_mlp_params(d: int, hidden: int, seed: int = 0) -> dict:
     """Random parameters for the one-hidden-layer network: He-normal W1, small w2, zero biases.
 
+    In the book: Chapter 2, §One hidden layer, backpropagated by hand.
+
     W1 ~ N(0, 2/d) (suits ReLU), w2 ~ N(0, 1/hidden), b1 = 0, b2 = 0, from
     ``numpy.random.default_rng(seed)``.
     """
@@ -209,6 +214,8 @@ def _params(params, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
 def mlp_forward(X, params: dict) -> MLPForward:
     """The forward pass of the one-hidden-layer ReLU network on a batch.
 
+    In the book: Chapter 2, §One hidden layer, backpropagated by hand.
+
     a = X W1ᵀ + b1, h = ReLU(a), s = h w2 + b2, p = σ(s); returns all four in an
     :class:`MLPForward` (the backward pass needs a, h and p).
     """
@@ -222,6 +229,8 @@ def mlp_forward(X, params: dict) -> MLPForward:
 
 def mlp_backward(X, y, params: dict, forward: MLPForward) -> dict:
     """The gradients of the mean BCE of the network with respect to W1, b1, w2 and b2.
+
+    In the book: Chapter 2, §One hidden layer, backpropagated by hand.
 
     ``forward`` is what :func:`mlp_forward` returned for the same X and params. The formulas
     are in the module docstring; ReLU's derivative is taken as 0 at a = 0 (as in PyTorch).
@@ -245,7 +254,10 @@ def mlp_backward(X, y, params: dict, forward: MLPForward) -> dict:
 
 
 def mlp_loss_and_grads(X, y, params: dict) -> tuple[float, dict]:
-    """The mean BCE of the network on (X, y) and its gradients: a forward then a backward pass."""
+    """The mean BCE of the network on (X, y) and its gradients: a forward then a backward pass.
+
+    In the book: Chapter 2, §One hidden layer, backpropagated by hand.
+    """
     forward = mlp_forward(X, params)
     y = _labels(y, forward.s.shape[0])
     return float(bce_with_logits(forward.s, y)), mlp_backward(X, y, params, forward)

@@ -55,6 +55,10 @@ def _sigmoid_grad(s: np.ndarray) -> np.ndarray:
 def sigmoid(s):
     """The logistic sigmoid σ(s) = 1 / (1 + e^{−s}), which maps a logit to a probability.
 
+    In the book: Chapter 1, §The sigmoid and the logit; why it is computed this way: the
+    warm-up, §The sigmoid, and where its textbook formula breaks, and Chapter 3, §The stable
+    forms.
+
     Stable computation: with e = e^{−|s|} (always in (0, 1], so it cannot overflow),
 
         σ(s) = 1 / (1 + e)     for s ≥ 0,
@@ -100,6 +104,8 @@ def sigmoid(s):
 def log_sigmoid(s):
     """The log of the sigmoid, log σ(s) = −log(1 + e^{−s}) = −softplus(−s).
 
+    In the book: Chapter 3, §The stable forms.
+
     Stable computation: log σ(s) = −(max(−s, 0) + log1p(e^{−|s|})).
 
     Taking ``np.log(sigmoid(s))`` fails at both ends: for s = −1000, σ(s) underflows to 0 and
@@ -137,6 +143,8 @@ def log_sigmoid(s):
 
 def softplus(s):
     """The softplus, softplus(s) = log(1 + e^{s}), a smooth version of max(s, 0).
+
+    In the book: Chapter 3, §The two forms are one function, and §The stable forms.
 
     Stable computation: softplus(s) = max(s, 0) + log1p(e^{−|s|}).
 
@@ -176,6 +184,8 @@ def softplus(s):
 
 def logit(p):
     """The logit (log-odds), the inverse of the sigmoid: logit(p) = log(p / (1 − p)).
+
+    In the book: Chapter 1, §The sigmoid and the logit.
 
     Stable computation:
 
@@ -228,6 +238,9 @@ def logit(p):
 
 def sigmoid_grad(s):
     """The derivative of the sigmoid, σ'(s) = σ(s)·(1 − σ(s)) = σ(s)·σ(−s).
+
+    In the book: The warm-up, §The derivative of the sigmoid (derived once there); used in Chapter
+    2, §Depth: why gradients vanish through a stack of sigmoids (σ′ ≤ 1/4).
 
     Stable computation: with e = e^{−|s|} ∈ (0, 1], σ'(s) = e / (1 + e)².
 
@@ -322,6 +335,8 @@ def _softmax(S: np.ndarray, axis: int = -1) -> np.ndarray:
 def softmax(S, axis=-1):
     """The softmax, which turns K logits into K probabilities: p_k = e^{s_k} / Σ_j e^{s_j}.
 
+    In the book: Chapter 5, §The softmax.
+
     Stable computation. Adding the same constant c to every logit multiplies numerator and
     denominator by e^{c} and leaves p unchanged, so the function subtracts the largest logit
     first, z = s − max(s): then every e^{z_k} lies in [0, 1] (no overflow), the largest is
@@ -368,6 +383,8 @@ def softmax(S, axis=-1):
 
 def log_softmax(S, axis=-1):
     """The log of the softmax: log p_k = s_k − log Σ_j e^{s_j} = s_k − logsumexp(s).
+
+    In the book: Chapter 5, §Numerics: log-sum-exp and the stable log-softmax.
 
     Stable computation. With m = max(s) and z = s − m,
 

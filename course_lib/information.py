@@ -52,6 +52,8 @@ def _weighted_log(weight: np.ndarray, log_value: np.ndarray) -> np.ndarray:
 def bernoulli_entropy(p):
     """The entropy of a Bernoulli(p) label in nats: H(p) = −p log p − (1 − p) log(1 − p).
 
+    In the book: Chapter 3, §Cross-entropy as information.
+
     It measures how uncertain the label is: 0 when it is certain (p = 0 or 1), largest,
     log 2 ≈ 0.693 nats (one bit), at p = 1/2. This is the same function as
     :func:`course_lib.init.base_rate_entropy` (which this calls): the entropy of the base rate
@@ -86,6 +88,8 @@ def bernoulli_entropy(p):
 
 def bernoulli_cross_entropy(p, q):
     """The cross-entropy of Bernoulli(q) relative to Bernoulli(p): H(p, q) = −p log q − (1 − p) log(1 − q).
+
+    In the book: Chapter 3, §Cross-entropy as information.
 
     The expected cost, in nats, of a label drawn with probability p of being 1 when it is
     scored by a model that says q: E_{y∼p}[−log q^y (1 − q)^{1−y}]. With p = y ∈ {0, 1} it is the
@@ -129,6 +133,8 @@ def bernoulli_cross_entropy(p, q):
 
 def bernoulli_kl(p, q):
     """The Kullback-Leibler divergence KL(p‖q) = p log(p/q) + (1 − p) log((1 − p)/(1 − q)), in nats.
+
+    In the book: Chapter 3, §Cross-entropy as information.
 
     How many extra nats per label it costs to score labels drawn from Bernoulli(p) with a model
     that says q: KL(p‖q) = H(p, q) − H(p). It is ≥ 0 and is 0 only at q = p (Gibbs' inequality),

@@ -44,6 +44,9 @@ def _count(x, name: str) -> np.ndarray:
 def prior_bias(pos, neg):
     """The output bias that makes σ(b) equal the base rate: b₀ = log(pos / neg).
 
+    In the book: Chapter 4, §Deriving the prior bias (b₀ and L(b₀) = H(π) are first derived in
+    Chapter 3, §The best constant prediction).
+
     Formula. With N = pos + neg and base rate p = pos/N, solving σ(b) = 1/(1 + e^{−b}) = p for
     b gives b = log(p / (1 − p)) = log(pos/neg): the log-odds of the positive class. The same
     follows from the odds: P(y=0)/P(y=1) = e^{−b} = neg/pos.
@@ -99,6 +102,8 @@ def prior_bias(pos, neg):
 def prior_bias_from_labels(y):
     """The prior bias b₀ = log(pos / neg) counted from an array of 0/1 labels.
 
+    In the book: Chapter 4, §Deriving the prior bias.
+
     Formula: pos = Σ yᵢ, neg = N − pos, b₀ = log(pos/neg) (see :func:`prior_bias`); this is
     also the logit of the mean label, logit(ȳ).
 
@@ -139,6 +144,9 @@ def prior_bias_from_labels(y):
 
 def base_rate_entropy(p):
     """The entropy of a Bernoulli(p) label in nats: H(p) = −p ln p − (1 − p) ln(1 − p).
+
+    In the book: Chapter 3, §The best constant prediction (L(b₀) = H(π)); used in Chapter 4, §A
+    model that is only a bias.
 
     This is the smallest mean binary cross-entropy a *constant* prediction can achieve on data
     with base rate p: predicting q everywhere costs −p ln q − (1 − p) ln(1 − q), which is
@@ -188,6 +196,8 @@ def base_rate_entropy(p):
 
 def prior_bias_multiclass(counts):
     """The K-class prior bias: b_k = log n_k − mean_j log n_j, so that softmax(b) = the class shares.
+
+    In the book: Chapter 5, §The prior bias for K classes.
 
     Formula. A softmax output layer whose weights start near 0 predicts p = softmax(b). Asking
     for p_k = π_k = n_k / N gives e^{b_k} / Σ_j e^{b_j} = π_k, i.e. b_k = log π_k + c for any

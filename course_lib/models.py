@@ -265,6 +265,8 @@ def smoothness_bound(X, l2: float = 0.0) -> float:
 def logistic_objective(X, y, w, b, l2: float = 0.0) -> float:
     """The training objective L(w, b) = mean BCE + (λ/2)‖w‖² (λ = ``l2``; b is not penalised).
 
+    In the book: Chapter 1, §The loss and its gradient.
+
     The mean BCE is computed from the logits with the stable
     :func:`course_lib.losses.bce_with_logits`, so it is finite for any finite w and b.
 
@@ -302,6 +304,8 @@ def logistic_objective(X, y, w, b, l2: float = 0.0) -> float:
 def logistic_gradient(X, y, w, b, l2: float = 0.0) -> tuple[np.ndarray, float]:
     """The gradient of :func:`logistic_objective`: ``(Xᵀ(p − y)/N + λw, mean(p − y))``.
 
+    In the book: Chapter 1, §The loss and its gradient.
+
     Parameters
     ----------
     X, y, w, b, l2
@@ -323,6 +327,8 @@ def logistic_gradient(X, y, w, b, l2: float = 0.0) -> tuple[np.ndarray, float]:
 
 def logistic_hessian(X, w, b, l2: float = 0.0) -> np.ndarray:
     """The Hessian of :func:`logistic_objective` with respect to θ = (w, b), bias last.
+
+    In the book: Chapter 1, §The curvature of the loss: its Hessian.
 
     H = X̃ᵀ S X̃ / N + λ·diag(1, …, 1, 0), with X̃ = [X, 1] and S = diag(p(1 − p)). It does not
     depend on the labels. It is symmetric and positive semi-definite.
@@ -394,6 +400,9 @@ def _armijo(X, sign, w, b, step, slope, loss, l2):
 class LogisticRegression:
     """Binary logistic regression p(y = 1 | x) = σ(w·x + b), fitted by minimising
     mean BCE + (λ/2)‖w‖² (see the module docstring; the bias is not penalised).
+
+    In the book: Chapter 1, §Fitting by gradient descent, and §Newton's method and iteratively
+    reweighted least squares.
 
     Parameters
     ----------

@@ -66,6 +66,8 @@ def _as_dtype(x, name: str, dt: np.dtype) -> np.ndarray:
 def naive_sigmoid(s, dtype=np.float64):
     """The textbook sigmoid σ(s) = 1 / (1 + e^{−s}), evaluated in ``dtype`` exactly as written.
 
+    In the book: Chapter 3, §Where σ(s) becomes exactly 1, and where e^s overflows.
+
     Every intermediate (e^{−s}, 1 + e^{−s}, the quotient) is rounded to ``dtype``. Two things go
     wrong: 1 + e^{−s} rounds to exactly 1 once e^{−s} is below half the spacing of the floats
     just above 1 (so σ(s) = 1.0 from s ≈ 36.7 in float64, ≈ 16.6 in float32), and e^{−s}
@@ -103,6 +105,8 @@ def naive_sigmoid(s, dtype=np.float64):
 
 def naive_bce(s, y, dtype=np.float64):
     """Per-example BCE computed the textbook way: p = σ(s) first, then the two logs.
+
+    In the book: Chapter 3, §What the naive loss returns there.
 
     Formula, every step rounded to ``dtype``:
 
@@ -142,6 +146,8 @@ def naive_bce(s, y, dtype=np.float64):
 
 def naive_logistic_loss(s, t, dtype=np.float64):
     """Per-example logistic loss computed the textbook way, ℓ = log(1 + e^{−t·s}), in ``dtype``.
+
+    In the book: Chapter 3, §What the naive loss returns there.
 
     It returns inf once e^{−t·s} overflows (t·s < −709.78 in float64, < −88.72 in float32),
     where the true loss is just −t·s; and it returns exactly 0 once 1 + e^{−t·s} rounds to 1
@@ -197,6 +203,8 @@ def _from_ordered(k: int, dt: np.dtype, int_type):
 def smallest_float_where(condition: Callable[[np.floating], bool], lo: float, hi: float,
                          dtype=np.float64):
     """The smallest float x of type ``dtype`` in (lo, hi] for which ``condition(x)`` is true.
+
+    In the book: Chapter 3, §Where σ(s) becomes exactly 1, and where e^s overflows.
 
     Bisection over the floats themselves: every float of a type has an integer rank (its bit
     pattern, reordered so that negative numbers come first), neighbouring floats have
@@ -257,6 +265,8 @@ def smallest_float_where(condition: Callable[[np.floating], bool], lo: float, hi
 def sigmoid_rounds_to_one(dtype=np.float64):
     """The smallest s of type ``dtype`` at which :func:`naive_sigmoid` returns exactly 1.0.
 
+    In the book: Chapter 3, §Where σ(s) becomes exactly 1, and where e^s overflows.
+
     Found by bisection, not quoted. It lies where e^{−s} drops to half the spacing of the floats
     just above 1, i.e. near s = (m + 1)·ln 2 for a type with an m-bit fraction: about 36.74 in
     float64 (m = 52) and 16.64 in float32 (m = 23). From there on log(1 − σ(s)) = log 0.
@@ -273,6 +283,8 @@ def sigmoid_rounds_to_one(dtype=np.float64):
 def one_minus_rounds_to_one(dtype=np.float64):
     """The smallest s of type ``dtype`` at which 1 − e^{−s} rounds to exactly 1.0.
 
+    In the book: Chapter 3, §Where σ(s) becomes exactly 1, and where e^s overflows.
+
     σ(s) = 1 − e^{−s} + ... for large s, so from here on *no* formula can return a σ(s)
     below 1 in this type, even a perfectly rounded one: the float nearest to σ(s) is 1. It lies
     where e^{−s} drops to a quarter of the spacing above 1 (half the spacing below 1), near
@@ -288,6 +300,9 @@ def one_minus_rounds_to_one(dtype=np.float64):
 
 def exp_overflow_point(dtype=np.float64):
     """The smallest s of type ``dtype`` at which ``np.exp(s)`` overflows to inf.
+
+    In the book: Chapter 3, §Where σ(s) becomes exactly 1, and where e^s overflows (and Chapter 5,
+    §Numerics: log-sum-exp and the stable log-softmax).
 
     It lies just above log(largest finite float): about 709.78 in float64 and 88.72 in
     float32. The naive sigmoid computes e^{−s}, so it overflows for s below minus this value.
