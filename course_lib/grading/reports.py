@@ -63,12 +63,6 @@ def _plan_parts(plan):
     return list(getattr(scheme, "prose", None) or [])
 
 
-CSV_HELP = ("grades.csv: one row per student. Import into Canvas: Grades > Import, map 'student' to the "
-            "SIS User ID (or Login ID) column and 'total' (or single columns) to assignments; into Moodle: "
-            "Grades > Import > CSV file, map 'student' to the user identifier (ID number, username or "
-            "email) and each column to a grade item. See book/instructors.md, 'Importing grades.csv'.")
-
-
 def csv_text(subs: list[Submission], chapter: str, plan=None, manual: dict | None = None) -> str:
     """grades.csv: ``student``, one column per self-checked exercise, one per instructor test
     (``instructor/<name>``), one per prose part (``<label>/prose<n>``: the manual score, empty

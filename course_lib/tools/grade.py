@@ -133,6 +133,7 @@ def main(args) -> int:
     if plan.scheme.prose:
         print(f"prose answers to review: {args.out.parent / 'review' / 'index.html'}; scores go in a copy of "
               f"{args.out.parent / 'manual_scores_template.csv'}, merged with --manual")
+    print("to import grades.csv into Canvas or Moodle, see the instructors page (book/instructors.md, section 8)")
     if args.manual:
         print(f"merged the manual scores of {args.manual} (stored as {args.out.parent / 'manual_scores.csv'})")
     return 0
