@@ -811,13 +811,13 @@ def focal_best_constant(pi, gamma=2.0, alpha=None, tol=1e-13):
         raise ValueError(f"pi must be a single base rate strictly between 0 and 1, not {pi!r}")
     pi = float(pi_arr)
 
-    def slope(b: float) -> float:
-        g1 = float(focal_loss_with_logits_grad(b, 1.0, gamma, alpha, reduction="sum"))
-        g0 = float(focal_loss_with_logits_grad(b, 0.0, gamma, alpha, reduction="sum"))
+    def slope(b):
+        g1 = np.asarray(focal_loss_with_logits_grad(b, np.ones_like(b), gamma, alpha, reduction="none"))
+        g0 = np.asarray(focal_loss_with_logits_grad(b, np.zeros_like(b), gamma, alpha, reduction="none"))
         return pi * g1 + (1.0 - pi) * g0
 
     grid = np.linspace(-60.0, 60.0, 1201)
-    slopes = np.array([slope(b) for b in grid])
+    slopes = slope(grid)  # the grid scan, vectorised
     change = np.flatnonzero((slopes[:-1] < 0) & (slopes[1:] >= 0))
     if change.size == 0:
         raise ValueError(f"no minimum of the constant focal loss in b ∈ [−60, 60] for pi={pi!r}, "
@@ -825,7 +825,7 @@ def focal_best_constant(pi, gamma=2.0, alpha=None, tol=1e-13):
     lo, hi = float(grid[change[0]]), float(grid[change[0] + 1])
     while hi - lo > tol:
         mid = 0.5 * (lo + hi)
-        if slope(mid) < 0:
+        if float(slope(np.float64(mid))) < 0:
             lo = mid
         else:
             hi = mid
