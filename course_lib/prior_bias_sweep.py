@@ -2,7 +2,7 @@
 
 One *setting* is a batch size, a learning rate and a seed. In each setting three networks are
 trained together by :func:`course_lib.fraud_sweep.train_batched`, identical but for the output
-bias (chapter 4, §Baselines):
+bias (chapter 4, §The untrained model with default initialisation):
 
 - ``zero``:  b = 0, Keras's default and the TensorFlow tutorial's baseline (initial loss ≈ ln 2);
 - ``torch``: PyTorch's default, b uniform in ±1/√16 (drawn from the seed like the other weights);
