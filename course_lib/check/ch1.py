@@ -251,8 +251,8 @@ def irls(irls):
     c.close("the fitted weights and bias, (w1, w2, b)",
             lambda: np.append(*call(X, y, 1e-8, 50)[:2]), np.append(w_ref, b_ref),
             rtol=1e-7, atol=1e-9, inputs=where + ", tol = 1e-8, max_iter = 50",
-            hint="Each iteration: p = σ(X̃θ), weights s = p(1 − p), working response "
-                 "z = X̃θ − (p − y)/s, then θ = the weighted least-squares fit of z on X̃ = [X, 1] "
+            hint="Each iteration: p = σ(X̃θ), weights r = p(1 − p), working response "
+                 "z = X̃θ − (p − y)/r, then θ = the weighted least-squares fit of z on X̃ = [X, 1] "
                  "(the column of ones carries the bias).")
     c.that("the gradient of the mean BCE at your (w, b) is below tol",
            lambda: np.linalg.norm(np.append(*logistic_gradient(X, y, *call(X, y, 1e-8, 50)[:2]))),
