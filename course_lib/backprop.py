@@ -118,7 +118,7 @@ def _residual(s: np.ndarray, y: np.ndarray) -> np.ndarray:
 def sigmoid_unit_forward_backward(X, y, w, b, loss: str = "bce") -> SigmoidUnitGrads:
     """The mean loss of one sigmoid unit on a batch and its gradients, in matrix form.
 
-    In the book: Chapter 2, §The chain rule, by hand, and §The batch (matrix) form; loss="mse" is
+    In the book: Chapter 2, §The chain rule, by hand, and §The batch (matrix) form; loss="squared" is
     §Squared error after a sigmoid learns slowly.
 
     Forward: s = Xw + b, p = σ(s). Loss and gradient:

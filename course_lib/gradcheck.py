@@ -65,6 +65,9 @@ def _as_number(value, where: str) -> float:
 def numerical_gradient(f: Callable, x, h=1e-5):
     """Estimate the gradient of a scalar function f at x by central differences.
 
+    In the book: Chapter 2, §Gradient checking done right (central, not one-sided, differences;
+    the step h against ε^(1/3)).
+
     Formula, for every entry xᵢ of x (eᵢ is the i-th unit vector):
 
         ∂f/∂xᵢ ≈ (f(x + h·eᵢ) − f(x − h·eᵢ)) / (2h)
@@ -137,6 +140,8 @@ def numerical_gradient(f: Callable, x, h=1e-5):
 def relative_error(a, b):
     """The relative error between two numbers or arrays, elementwise.
 
+    In the book: Chapter 2, §Gradient checking done right (relative, not absolute, error).
+
     Formula:
 
         rel(a, b) = |a − b| / max(|a|, |b|),    and 0 where a = b = 0.
@@ -180,6 +185,9 @@ def relative_error(a, b):
 
 def max_relative_error(a, b) -> np.float64:
     """The largest elementwise :func:`relative_error` between a and b, as one number.
+
+    In the book: Chapter 2, §Gradient checking done right (the largest error sees the worst
+    point).
 
     This is the number to report in a gradient check: max over entries of
     |a − b| / max(|a|, |b|) (0 where both are 0).
