@@ -97,7 +97,11 @@ def nll_from_logits(y, s) -> float:
 
 
 def brier_score(y, p) -> float:
-    """The Brier score mean((p − y)²): 0 is perfect; a constant p = π scores π(1 − π)."""
+    """The Brier score mean((p − y)²): 0 is perfect; a constant p = π scores π(1 − π).
+
+    In the book: Chapter 3, §Proper scoring rules (the binary form used here; Brier's original
+    sums over both outcomes and is twice this), and Chapter 4.
+    """
     y, p = _probabilities(y, p)
     return float(np.mean((p - y) ** 2))
 

@@ -588,6 +588,8 @@ def _ce_parts(S, y, weight, label_smoothing, reduction):
 def cross_entropy(S, y, weight=None, label_smoothing=0.0, reduction="mean"):
     """Categorical cross-entropy on logits, exactly as PyTorch's ``F.cross_entropy`` defines it.
 
+    In the book: Chapter 3, §Label smoothing (the rule (1 − ε)·y + ε/K for K = 2), and Chapter 5.
+
     Formula. With p = softmax(s) for the logits s ∈ R^K of one example and a label y, the
     negative log-likelihood of a categorical label is ℓ = −log p_y = logsumexp(s) − s_y. For a
     target distribution q (probability rows, or a smoothed one-hot row) it is

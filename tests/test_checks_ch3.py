@@ -113,6 +113,14 @@ def stub(*args):
 def smoothed_bce_with_logits(s, y, eps):
     s, y = np.asarray(s, float), np.asarray(y, float)
     target = (1 - eps) * y + eps / 2
+    softplus_s = np.maximum(s, 0) + np.log1p(np.exp(-np.abs(s)))      # log(1 + e^s)
+    softplus_minus_s = np.maximum(-s, 0) + np.log1p(np.exp(-np.abs(s)))
+    return target * softplus_minus_s + (1 - target) * softplus_s
+
+
+def smoothed_cancelling(s, y, eps):          # softplus(s) − ỹ·s: equal on paper, 0 for y = 1, s = 40
+    s, y = np.asarray(s, float), np.asarray(y, float)
+    target = (1 - eps) * y + eps / 2
     return np.maximum(s, 0) + np.log1p(np.exp(-np.abs(s))) - target * s
 
 
@@ -307,6 +315,20 @@ def test_smoothed_bce_as_the_chapter_writes_it_passes():
 
     def from_chapter(s, y, eps):
         s, y = np.asarray(s, dtype=float), np.asarray(y, dtype=float)
-        return softplus(s) - ((1.0 - eps) * y + eps / 2.0) * s
+        target = (1.0 - eps) * y + eps / 2.0
+        return target * softplus(-s) + (1.0 - target) * softplus(s)
 
     assert ch3.ch3_smoothed_bce(from_chapter).ok
+
+
+def test_the_cancelling_smoothed_bce_fails_only_on_the_tiny_losses_at_eps_0(capsys):
+    # softplus(s) − ỹ·s is right to 1e-12 absolute everywhere, but at ε = 0, y = 1, s = 40 it
+    # returns 0.0 for a loss of 4.2e-18 (and 1.3 % off at s = 30): only the relative check sees it.
+    assert float(smoothed_cancelling(np.array([40.0]), np.array([1.0]), 0.0)[0]) == 0.0
+    result = ch3.ch3_smoothed_bce(smoothed_cancelling)
+    assert not result.ok
+    failed = [o.description for o in result.outcomes if o.status == "failed"]
+    assert len(failed) == 1 and "tiny losses" in failed[0], failed
+    out = capsys.readouterr().out
+    for field in ("input:", "expected:", "received:", "hint:"):
+        assert field in out

@@ -257,12 +257,14 @@ def ch3_margin_losses(zero_one_loss, hinge_loss):
 
 
 def _smoothed_reference(s, y, eps):
-    """softplus(s) − ỹ·s with ỹ = (1 − ε)·y + ε/2: the BCE on the logit against smoothed targets."""
+    """ỹ·softplus(−s) + (1 − ỹ)·softplus(s) with ỹ = (1 − ε)·y + ε/2: the BCE on the logit against
+    smoothed targets, as a sum of non-negative terms, so that it keeps its relative accuracy where
+    the loss is tiny (the equal softplus(s) − ỹ·s cancels to 0 for y = 1, ε = 0, s = 40)."""
     from course_lib.functional import softplus
 
     s, y = np.asarray(s, dtype=float), np.asarray(y, dtype=float)
     target = (1.0 - eps) * y + eps / 2.0
-    return softplus(s) - target * s
+    return target * softplus(-s) + (1.0 - target) * softplus(s)
 
 
 def ch3_smoothed_bce(smoothed_bce_with_logits):
@@ -298,6 +300,15 @@ def ch3_smoothed_bce(smoothed_bce_with_logits):
             rtol=1e-9, atol=1e-12, inputs=f"s = {format_value(_EXTREME_S)} with y = 0 and with y = 1",
             hint="Do not form σ(s) and take its log: σ rounds to 0 or 1 for large |s|. softplus(s) "
                  "= max(s, 0) + log1p(exp(−|s|)) never overflows.")
+    s_tiny = np.array([-40.0, -30.0, 30.0, 40.0])
+    y_tiny = np.array([0.0, 0.0, 1.0, 1.0])
+    exact_tiny = _smoothed_reference(s_tiny, y_tiny, 0.0)
+    c.close("ε = 0, confident right predictions: the tiny losses ≈ e^(−|s|) keep their digits "
+            "(relative tolerance)", lambda: loss(s_tiny, y_tiny, 0.0), exact_tiny, rtol=1e-9, atol=0.0,
+            inputs=f"s = {format_value(s_tiny)}, y = {format_value(y_tiny)}, eps = 0",
+            hint="The loss is about e^(−|s|) here (4.2e-18 at |s| = 40). A form that subtracts two numbers "
+                 "near s rounds it to 0 or keeps only a few digits; write the loss as a sum of "
+                 "non-negative terms.")
     points = np.array([-3.0, -0.5, 0.7, 2.5])
     labels = np.array([1.0, 0.0, 1.0, 0.0])
 
