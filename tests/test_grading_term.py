@@ -369,3 +369,14 @@ def test_autograder_command_line(tmp_path, capsys):
 
 def test_placeholder_is_the_release_one():
     assert ANSWER_PLACEHOLDER == "*Your answer:* ..."
+
+
+def test_a_submitted_symlink_is_not_read(tmp_path):
+    from course_lib.grading.gradescope import find_submission
+
+    secret = tmp_path / "instructor_tests.py"
+    secret.write_text("SECRET", encoding="utf-8")
+    (tmp_path / "submission").mkdir()
+    (tmp_path / "submission" / "warmup.ipynb").symlink_to(secret)
+    with pytest.raises(ValueError, match="no .ipynb file was submitted"):
+        find_submission(tmp_path / "submission", "warmup")

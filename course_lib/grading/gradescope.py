@@ -42,7 +42,11 @@ def root_folder() -> Path:
 
 def find_submission(folder: Path, notebook: str) -> Path:
     """The chapter's notebook in the submission folder (by name, else the only .ipynb)."""
-    candidates = sorted(p for p in Path(folder).rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    folder = Path(folder).resolve()
+    found = sorted(p for p in folder.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    # a symbolic link could point at the grader's files (whose start an error message would quote)
+    candidates = [p for p in found if not any(q.is_symlink() for q in [p, *p.parents] if q != folder and
+                                              q.is_relative_to(folder)) and p.is_file()]
     named = [p for p in candidates if p.name == f"{notebook}.ipynb"]
     if named:
         return named[0]
