@@ -4,22 +4,33 @@ Chapter 4, §Calibration and §Decisions, derive and use these:
 
 - :func:`mean_predicted` and :func:`base_rate`: calibration in the large. A model fitted by
   maximum likelihood with an intercept has mean σ(s) equal to the training base rate at its
-  optimum (the bias's gradient is mean(σ(s) − y) = 0); a ``pos_weight`` model does not.
+  optimum (the bias's gradient is mean(σ(s) − y) = 0), for the predictions it was trained on: a
+  network trained with dropout satisfies it in training mode, and scored without dropout its mean
+  prediction can fall well below the rate (chapter 4 measures by how much); a ``pos_weight``
+  model does not satisfy it at all.
 - :func:`nll_from_logits`, :func:`nll`: the mean negative log-likelihood (BCE), a proper scoring
   rule (Gneiting & Raftery 2007); :func:`brier_score`: the mean of (p − y)², another one.
 - :func:`reliability_curve`: observed fraud rate against mean predicted probability in bins.
-  With 0.17 % positives, bins of equal width in p put almost everything in the first bin, so the
-  default bins hold equal numbers of examples (quantiles of p), and each observed rate carries a
-  Wilson score interval (a binomial interval that stays inside [0, 1] and is sensible for 0 or
-  few positives in a bin); plot it on log axes.
+  For a rare class use ``strategy="log"`` (bins of equal width in log p) and plot on log axes:
+  with 0.17 % positives, bins of equal width in p put almost everything in the first bin, and
+  the default bins of equal counts (quantiles of p, scikit-learn's ``calibration_curve``'s
+  binning) put nearly all positives in the top bin, leaving one informative point (chapter 4).
+  Each observed rate carries a Wilson score interval (a binomial interval that stays inside
+  [0, 1] and is sensible for 0 or few positives in a bin).
 - :func:`prior_correction`: the post-hoc prior correction of a model trained with ``pos_weight``
   w. Chapter 3 derives that weighting the positive terms by w moves the loss-minimising
   probability from p to w·p / (w·p + 1 − p), i.e. multiplies the odds by w, so its logit is
-  logit(p) + log w. Subtracting log w gives back the unweighted model's probabilities (Saerens,
-  Latinne & Decaestecker 2002; the logit adjustment of Menon et al. 2021). It changes no ranking.
-- :func:`cost_threshold`: with calibrated probabilities, flagging an example costs c_FP·(1 − p)
-  in expectation and letting it pass costs c_FN·p, so flag when p ≥ c_FP / (c_FP + c_FN)
-  (Elkan 2001).
+  logit(p) + log w, pointwise for every x. Subtracting log w gives back the unweighted model's
+  probabilities exactly at the population minimiser of a model flexible enough to reach it (and
+  for a well-specified linear model, where only the intercept moves); a trained network is not
+  at that minimiser, so check the corrected probabilities on held-out data. This is the post-hoc
+  prior correction of Saerens, Latinne & Decaestecker (2002); Menon et al.'s (2021) post-hoc
+  logit adjustment is the same shift by the log prior ratio in the opposite direction, applied
+  to an unweighted model to minimise the balanced error. It changes no ranking.
+- :func:`cost_threshold`: with calibrated probabilities, and correct decisions costing 0,
+  flagging an example costs c_FP·(1 − p) in expectation and letting it pass costs c_FN·p, so
+  flag when p ≥ c_FP / (c_FP + c_FN) (Elkan 2001, whose general threshold with costs c_TN, c_TP
+  of correct decisions is (c_FP − c_TN) / (c_FP − c_TN + c_FN − c_TP)).
 - :func:`paired_bootstrap_ap`: an interval for the difference in average precision (PR-AUC)
   between two models on the same test examples, resampling positives and negatives separately
   (so that every replicate has the test set's class counts) and using the same resample for both
@@ -164,7 +175,9 @@ def reliability_curve(y, p, n_bins: int = 10, strategy: str = "quantile", alpha:
     ``"log"``: equal widths in log p, from the smallest positive p (or ``p_min`` if given) to 1;
     for a rare class, where equal-count bins put nearly all positives in the top bin, this
     resolves the high-p end where the positives are (each bin's Wilson interval shows how few
-    examples it holds). p = 0 goes into the first bin.
+    examples it holds). Every p at or below the first inner edge goes into the first bin: with
+    ``p_min`` given, that includes every p below ``p_min`` (and p = 0), so the first bin's mean
+    can lie below ``p_min``.
     """
     y, p = _probabilities(y, p)
     if isinstance(n_bins, bool) or int(n_bins) != n_bins or n_bins < 1:
@@ -199,8 +212,11 @@ def prior_correction(s, pos_weight):
     """Logits of a model trained with ``pos_weight`` w, corrected back to the data's prior: s − log w.
 
     Weighting the positive terms of BCE by w makes the loss-minimising logit logit(p) + log w
-    (the odds are multiplied by w; chapter 3), so subtracting log w undoes it (Saerens et al. 2002;
-    Menon et al. 2021). The order of the examples, hence every ROC or PR curve, is unchanged.
+    (the odds are multiplied by w; chapter 3), so subtracting log w undoes it (Saerens et al. 2002)
+    exactly at the weighted loss's population minimiser; a trained network is not there, so check
+    the corrected probabilities on held-out data. (Menon et al. 2021's post-hoc logit adjustment
+    shifts an unweighted model's logits the other way, by + log w, for the balanced error.) The
+    order of the examples, hence every ROC or PR curve, is unchanged.
     """
     s = as_float_array(s, "s", allow_empty=True)
     w = as_float_array(pos_weight, "pos_weight", allow_inf=False)
@@ -215,8 +231,9 @@ def prior_correction(s, pos_weight):
 def cost_threshold(c_fp, c_fn) -> float:
     """The probability above which flagging costs less in expectation: c_FP / (c_FP + c_FN).
 
-    Flag when c_FP·(1 − p) ≤ c_FN·p (Elkan 2001). Needs calibrated probabilities: with a
-    ``pos_weight`` model, apply :func:`prior_correction` first.
+    Flag when c_FP·(1 − p) ≤ c_FN·p (Elkan 2001), with correct decisions costing 0; with costs
+    c_TN and c_TP for them, pass c_FP − c_TN and c_FN − c_TP. Needs calibrated probabilities:
+    with a ``pos_weight`` model, apply :func:`prior_correction` first.
     """
     values = []
     for name, value in (("c_fp", c_fp), ("c_fn", c_fn)):

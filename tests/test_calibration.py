@@ -212,3 +212,21 @@ def test_log_bins_are_equal_in_log_p_and_count_every_example():
         assert math.isclose(curve.mean_predicted[j], p[inside].mean(), rel_tol=1e-12)
     # without p_min the first edge is the smallest positive p
     assert math.isclose(cal.reliability_curve(y, p, n_bins=5, strategy="log").edges[0], p.min())
+
+
+def test_log_bins_first_bin_holds_everything_below_p_min():
+    """Review 2026-12-02 ch4b #6: with p_min, every p below it lands in the first bin."""
+    p = np.array([0.0, 1e-8, 5e-6, 2e-4, 0.5])
+    y = np.array([0.0, 0.0, 0.0, 1.0, 1.0])
+    curve = cal.reliability_curve(y, p, n_bins=5, strategy="log", p_min=1e-5)
+    assert curve.counts[0] == 3 and curve.mean_predicted[0] < 1e-5 < curve.edges[1]
+
+
+def test_cost_threshold_general_costs_by_differences():
+    """Elkan's general threshold (c_FP − c_TN) / (c_FP − c_TN + c_FN − c_TP), as the docstring says."""
+    c_fp, c_fn, c_tn, c_tp = 3.0, 50.0, 0.5, 2.0
+    t = cal.cost_threshold(c_fp - c_tn, c_fn - c_tp)
+    p = t  # at the threshold, flagging and passing cost the same in expectation
+    flag = c_fp * (1 - p) + c_tp * p
+    passing = c_fn * p + c_tn * (1 - p)
+    assert math.isclose(flag, passing, rel_tol=1e-12)

@@ -425,3 +425,62 @@ def test_registry_and_lookup_by_name():
                       "ex-ch4-threshold", "ex-ch4-focal-grad", "ex-ch4-ratio-or-rate"]
     for exercise in check.exercises_for("ch4_prior_bias"):
         assert getattr(check, exercise.check.__name__) is exercise.check
+
+
+# -- review 2026-12-02 ch4b #3 and #7: the statements ask for finite and accurate, not warning-free --
+
+def corrected_where_sigmoid(s, pos_weight):  # the common "stable" sigmoid: np.where evaluates both branches
+    z = np.asarray(s, dtype=float) - math.log(pos_weight)
+    return np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))
+
+
+def corrected_plain_sigmoid(s, pos_weight):  # overflows to exactly 0 at z = -813.8, the correctly rounded value
+    return 1 / (1 + np.exp(-(np.asarray(s, dtype=float) - math.log(pos_weight))))
+
+
+def focal_grad_where_sigmoid(s, y, gamma=2.0):  # right formula with a both-branch sigmoid: warns, but accurate
+    t = 2 * np.asarray(y, dtype=float) - 1
+    m = t * np.asarray(s, dtype=float)
+
+    def sig(z):
+        return np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))
+
+    return -t * np.exp(-gamma * softplus(m)) * (gamma * sig(m) * softplus(-m) + sig(-m))
+
+
+def focal_grad_torchvision(s, y, gamma=2.0):  # torchvision's sigmoid_focal_loss without α, through autograd
+    s_t = torch.tensor(np.asarray(s, dtype=float), requires_grad=True)
+    y_t = torch.tensor(np.asarray(y, dtype=float))
+    p = torch.sigmoid(s_t)
+    ce = torch.nn.functional.binary_cross_entropy_with_logits(s_t, y_t, reduction="none")
+    p_t = p * y_t + (1 - p) * (1 - y_t)
+    (ce * (1 - p_t) ** gamma).sum().backward()
+    return s_t.grad.numpy()
+
+
+@pytest.mark.parametrize("answer", [corrected_where_sigmoid, corrected_plain_sigmoid])
+def test_correction_answers_that_warn_but_are_right_pass(answer, capsys):
+    with np.errstate(all="ignore"):
+        assert ch4.corrected_probability(answer).ok
+    capsys.readouterr()
+
+
+def test_correction_from_probabilities_fails_only_at_extreme_logits(capsys):
+    result = ch4.corrected_probability(corrected_via_odds)
+    out = capsys.readouterr().out
+    assert [o.description for o in result.outcomes if o.status == "failed"] == ["finite and accurate for extreme logits"]
+    assert "1/0" in out and "logit" in out
+
+
+def test_focal_answer_that_warns_but_is_right_passes(capsys):
+    with np.errstate(all="ignore"):
+        assert ch4.focal_loss_grad(focal_grad_where_sigmoid).ok
+    capsys.readouterr()
+
+
+def test_torchvision_focal_formula_fails_only_on_tiny_gradients_and_the_hint_says_why(capsys):
+    result = ch4.focal_loss_grad(focal_grad_torchvision)
+    out = capsys.readouterr().out
+    failed = [o.description for o in result.outcomes if o.status == "failed"]
+    assert len(failed) == 1 and failed[0].startswith("finite and accurate (relative 1e-9")
+    assert "1 − σ(m) rounds to exactly 0" in out and "2e-52" in out
