@@ -180,6 +180,31 @@ def test_chapter_offers_its_notebook_for_download(site, base_url, page):
         assert response.status == 200 and b'"cells"' in response.read()
 
 
+PHONE_WIDTH = 375  # CSS pixels: a small phone held upright
+
+
+@pytest.fixture(scope="module")
+def phone_reports(base_url):
+    """The harness's report of each chapter (and the notation page) at a phone's width."""
+    def one(page):
+        try:
+            return page, site_check.inspect_page(base_url, page, width=PHONE_WIDTH)
+        except (RuntimeError, OSError, ValueError) as exc:
+            return page, {"error": str(exc)}
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        return dict(pool.map(one, [*CHAPTERS, "book/notation.html"]))
+
+
+@pytest.mark.parametrize("page", [*CHAPTERS, "book/notation.html"])
+def test_nothing_is_cut_off_at_a_phone_width(phone_reports, page):
+    report = phone_reports[page]
+    assert "error" not in report, report.get("error")
+    assert report["viewport_width"] <= PHONE_WIDTH
+    assert report["page_overflow"] <= 0, f"the page scrolls sideways by {report['page_overflow']} px"
+    assert report["cut_code"] == [], f"code lines cut off at {PHONE_WIDTH} px: {report['cut_code'][:3]}"
+
+
 def test_screenshots_of_every_chapter(base_url):
     """Saved for CI as artifacts: _build/screenshots/<page>.png (the top 1280 x 2000 pixels).
 
@@ -193,3 +218,6 @@ def test_screenshots_of_every_chapter(base_url):
     for shot in shots:
         kind = _image_kind(shot.read_bytes())
         assert kind == ("png", 1280, 2000), (shot, kind)
+    phone = site_check.screenshot(f"{base_url}/{CHAPTERS[1]}", SCREENSHOTS / "phone-width.png",
+                                  width=PHONE_WIDTH, height=1400)
+    assert _image_kind(phone.read_bytes()) == ("png", PHONE_WIDTH, 1400)

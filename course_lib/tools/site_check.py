@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HARNESS_PATH = "/__site_check__/harness.html"
 # Reuse an existing build instead of building (handy while editing the tests).
 SITE_ENV = "COURSE_SITE_HTML"
+STUDENT_SITE_ENV = "COURSE_STUDENT_SITE_HTML"
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHROMIUM_FLAGS = (
@@ -56,20 +57,24 @@ def jupyter_book_command() -> list[str]:
 
 
 def build_book(path_output: Path, *, config: Path | None = None, strict: bool = False,
-               root: Path = ROOT) -> Path:
+               root: Path = ROOT, edition: str | None = None) -> Path:
     """Build the book from ``root`` into ``path_output`` and return its ``_build/html`` folder.
 
     ``config`` replaces ``_config.yml`` (e.g. a copy that forces execution); ``strict`` adds
-    ``-W`` (warnings are errors). Raises ``RuntimeError`` with the build's last output lines when
-    the build fails.
+    ``-W`` (warnings are errors); ``edition="student"`` builds the student website (see
+    ``book/_ext/course_editions.py``). Raises ``RuntimeError`` with the build's last output lines
+    when the build fails.
     """
+    env = dict(os.environ)
+    if edition is not None:
+        env["COURSE_EDITION"] = edition
     command = [*jupyter_book_command(), "build", str(root), "--path-output", str(path_output),
                "-n", "--keep-going"]
     if strict:
         command.append("-W")
     if config is not None:
         command += ["--config", str(config)]
-    result = subprocess.run(command, cwd=root, capture_output=True, text=True)
+    result = subprocess.run(command, cwd=root, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).splitlines()[-40:])
         raise RuntimeError(f"jupyter-book build failed (exit {result.returncode}):\n{tail}")
@@ -88,6 +93,20 @@ def built_site() -> Path:
     import atexit
     atexit.register(shutil.rmtree, out, True)
     return build_book(out)
+
+
+@functools.lru_cache(maxsize=1)
+def built_student_site() -> Path:
+    """The student website built once per process, or ``$COURSE_STUDENT_SITE_HTML``."""
+    if os.environ.get(STUDENT_SITE_ENV):
+        html_dir = Path(os.environ[STUDENT_SITE_ENV])
+        if not (html_dir / "index.html").exists():
+            raise FileNotFoundError(f"{STUDENT_SITE_ENV}={html_dir} holds no index.html")
+        return html_dir
+    out = Path(tempfile.mkdtemp(prefix="course-student-site-"))
+    import atexit
+    atexit.register(shutil.rmtree, out, True)
+    return build_book(out, edition="student", strict=True)
 
 
 def toc_pages(root: Path = ROOT) -> list[str]:
@@ -169,6 +188,13 @@ frame.addEventListener("load", async () => {
             open_details: s.querySelectorAll("details[open]").length + (s.matches("details[open]") ? 1 : 0),
             visible_parts: shown.length};
   });
+  // Narrow screens: how far the page scrolls sideways, and code blocks whose lines are cut off
+  // (wider than their box, so the reader must scroll inside them to see a line's end).
+  result.page_overflow = doc.documentElement.scrollWidth - doc.documentElement.clientWidth;
+  result.viewport_width = doc.documentElement.clientWidth;
+  result.cut_code = [...doc.querySelectorAll("article pre")]
+      .filter(p => p.scrollWidth > p.clientWidth + 1)
+      .map(p => p.textContent.split("\\n").sort((a, b) => b.length - a.length)[0].slice(0, 80));
   result.theme = doc.documentElement.getAttribute("data-theme");
   result.title = doc.title;
   out.textContent = JSON.stringify(result);
@@ -251,14 +277,14 @@ def screenshot(url: str, path: Path, width: int = 1280, height: int = 2000,
 
 
 def inspect_page(base_url: str, page: str, mode: str = "light", budget_ms: int = 20000,
-                 net_log: Path | None = None) -> dict:
+                 net_log: Path | None = None, width: int = 1280) -> dict:
     """What a reader sees on ``page`` (a path under the site), reported by the harness.
 
     With ``net_log``, Chromium also writes every network request to that file (see
     :func:`remote_requests`).
     """
     url = f"{base_url}{HARNESS_PATH}?mode={mode}&page=/{page}"
-    args = ["--dump-dom", "--window-size=1280,2000"]
+    args = ["--dump-dom", f"--window-size={width},2000"]
     if net_log is not None:
         args.append(f"--log-net-log={net_log}")
     dom = chromium(url, *args, budget_ms=budget_ms)
@@ -363,3 +389,160 @@ def remote_references(html_dir: Path) -> dict[str, list[str]]:
         if found:
             problems[rel] = found
     return problems
+
+
+# ----------------------------------------------------------------------------------- leak check
+# The student website and PDF must hold no solution. What is secret is decided as in
+# tests/test_release.py's leak check (independently of the release's own parser): every line
+# from a ``{solution-start}`` line to the next ``{solution-end}`` line, whatever the cell, and
+# every line strictly between ``### BEGIN SOLUTION`` and ``### END SOLUTION``; lines that also
+# appear outside the solutions (the ``def`` line and docstring of a stub, ``import numpy``) are
+# not secret.
+_GATE_START = re.compile(r"(?i)^\s*(`{3,}|~{3,}|:{3,})\s*\{\s*solution-start")
+_GATE_END = re.compile(r"(?i)^\s*(`{3,}|~{3,}|:{3,})\s*\{\s*solution-end")
+BEGIN_MARKER, END_MARKER = "### BEGIN SOLUTION", "### END SOLUTION"
+# A secret line is looked for in rendered text by its letters and digits only (markup, math
+# delimiters and code highlighting differ between a source line and its HTML); lines shorter
+# than this are too generic to be a finding (``return s``, ``)``).
+MIN_SECRET_CHARS = 16
+
+
+def _source(cell) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+def secret_and_public_lines(nb) -> tuple[set[str], set[str]]:
+    """Stripped secret and public lines of an instructor notebook (a dict as json.load gives)."""
+    secret, public = set(), set()
+    in_gate = False
+    for cell in nb["cells"]:
+        lines = _source(cell).split("\n")
+        code = cell.get("cell_type") == "code"
+        marked = code and any(line.strip() == BEGIN_MARKER for line in lines)
+        in_region = False
+        for line in lines:
+            if not code and _GATE_START.match(line):
+                in_gate = True
+            stripped = line.strip()
+            target = public
+            if stripped in (BEGIN_MARKER, END_MARKER):
+                in_region = stripped == BEGIN_MARKER
+                target = secret
+            elif in_region or (in_gate and not marked):
+                target = secret
+            if stripped:
+                target.add(stripped)
+            if not code and _GATE_END.match(line):
+                in_gate = False
+    return secret, public
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "", text.lower())
+
+
+def book_secrets(book_dir: Path, public_extra: list[str] = ()) -> dict[str, str]:
+    """{letters-only form: the secret line} over every notebook of ``book_dir``, minus what any
+    notebook, page or ``public_extra`` text shows outside the solutions (so never a false alarm
+    for a line the student edition keeps)."""
+    secrets, public = {}, []
+    for path in sorted(Path(book_dir).glob("*.ipynb")):
+        secret, pub = secret_and_public_lines(json.loads(path.read_text(encoding="utf-8")))
+        public.extend(pub)
+        for line in secret:
+            key = _letters(line)
+            if len(key) >= MIN_SECRET_CHARS:
+                secrets.setdefault(key, line)
+    public_text = _letters("\n".join([*public, *public_extra,
+                                       *(p.read_text(encoding="utf-8") for p in Path(book_dir).glob("*.md"))]))
+    return {key: line for key, line in secrets.items() if key not in public_text}
+
+
+class _TextParser(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self._skip += 1
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_text(text: str) -> str:
+    """The text of an HTML page (no tags, scripts or styles)."""
+    parser = _TextParser()
+    parser.feed(text)
+    return " ".join(parser.parts)
+
+
+def leaks_in_text(text: str, secrets: dict[str, str]) -> list[str]:
+    """The secret lines whose letters appear, in order, in ``text``."""
+    letters = _letters(text)
+    return sorted(line for key, line in secrets.items() if key in letters)
+
+
+def downloadable_texts(html_dir: Path):
+    """(name, text) of everything a reader can download from the site: the page sources, every
+    notebook, and each member of each zip in it (the course bundle)."""
+    import zipfile
+    for path in sorted(Path(html_dir).rglob("*")):
+        if not path.is_file():
+            continue
+        rel = path.relative_to(html_dir).as_posix()
+        if path.suffix == ".zip":
+            with zipfile.ZipFile(path) as zf:
+                for name in zf.namelist():
+                    if name.endswith((".ipynb", ".md", ".txt", ".py", ".csv")):
+                        yield f"{rel}!{name}", zf.read(name).decode("utf-8", errors="replace")
+                    elif name.endswith(".whl"):
+                        import io
+                        with zipfile.ZipFile(io.BytesIO(zf.read(name))) as wheel:
+                            for member in wheel.namelist():
+                                yield f"{rel}!{name}!{member}", wheel.read(member).decode("utf-8", errors="replace")
+        elif rel.startswith("_sources/") or path.suffix in (".ipynb", ".md", ".txt", ".py"):
+            yield rel, path.read_text(encoding="utf-8", errors="replace")
+
+
+def search_index_terms(html_dir: Path) -> set[str]:
+    """The (stemmed) words of the site's search index."""
+    text = (Path(html_dir) / "searchindex.js").read_text(encoding="utf-8")
+    data = json.loads(text[text.index("(") + 1:text.rindex(")")])
+    return set(data.get("terms", {})) | set(data.get("titleterms", {}))
+
+
+def secret_words(book_dir: Path, public_extra: list[str] = ()) -> set[str]:
+    """Stems (Sphinx's English stemmer) of words that occur only inside solutions."""
+    from sphinx.search.en import SearchEnglish
+
+    stem = SearchEnglish(None).stem  # type: ignore[arg-type]
+    secret_text, public_text = [], list(public_extra)
+    for path in sorted(Path(book_dir).glob("*.ipynb")):
+        secret, public = secret_and_public_lines(json.loads(path.read_text(encoding="utf-8")))
+        secret_text.extend(secret)
+        public_text.extend(public)
+        public_text.extend(_outputs_text(json.loads(path.read_text(encoding="utf-8"))))
+    public_text.extend(p.read_text(encoding="utf-8") for p in Path(book_dir).glob("*.md"))
+    words = lambda lines: {w for w in re.findall(r"[a-z]{5,}", "\n".join(lines).lower())}  # noqa: E731
+    public_stems = {stem(w) for w in words(public_text)} | words(public_text)
+    return {stem(w) for w in words(secret_text)} - public_stems
+
+
+def _outputs_text(nb) -> list[str]:
+    """The text outputs of every code cell (what the page shows besides the sources)."""
+    texts = []
+    for cell in nb["cells"]:
+        for output in cell.get("outputs", []):
+            for value in [output.get("text", "")] + [output.get("data", {}).get(k, "")
+                                                     for k in ("text/plain", "text/markdown", "text/html")]:
+                texts.append("".join(value) if isinstance(value, list) else value)
+    return texts
