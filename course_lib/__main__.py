@@ -15,6 +15,7 @@ COMMANDS = {
     "release": "write the student edition of the chapters (solutions replaced by stubs)",
     "grade": "grade a folder of submitted notebooks into a CSV",
     "autograder": "write a Gradescope autograder bundle (zip) for one chapter",
+    "bundle": "write the course bundle (zip): notebooks, a course_lib wheel, requirements.txt, README",
     "bench": "measure chapter execution, book build and test-suite times",
     "experiment": "run an experiment whose results a chapter reads from book/_data/ (ch4-sweep)",
 }

@@ -12,11 +12,15 @@
 #
 # Each prints the path of what it built on its last line. A website built after the PDF links it
 # from its download menu; build the PDF first (as .ci/run does) or again after.
+# COURSE_OUT=/some/folder writes everything under /some/folder/_build/ instead of ./_build/.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup-env.sh"
 cd "$ROOT"
 what="${1:-site}"
-PDF_DIR="$ROOT/_build/pdf"
+OUT="${COURSE_OUT:-$ROOT}"
+BUILD="$OUT/_build"
+PDF_DIR="$BUILD/pdf"
+export COURSE_PDF_DIR="$PDF_DIR"   # where the websites' build looks for the PDFs to offer
 PDF_NAME="logistic-regression-bce"
 
 pdf_tools_missing() {
@@ -24,8 +28,10 @@ pdf_tools_missing() {
   for tool in xelatex latexmk make fc-list; do
     command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
   done
-  for font in FreeSerif "DejaVu Sans Mono"; do
-    command -v fc-list >/dev/null 2>&1 && ! fc-list | grep -q "$font" && missing="$missing font:$font"
+  local fonts=""
+  command -v fc-list >/dev/null 2>&1 && fonts="$(fc-list : family)"
+  for font in FreeSerif FreeSans "DejaVu Sans Mono"; do
+    grep -qF "$font" <<< "$fonts" || missing="$missing font:$font"
   done
   if [ -n "$missing" ]; then
     echo "The PDF needs XeLaTeX, latexmk and the FreeFont and DejaVu fonts; missing:$missing." >&2
@@ -38,7 +44,7 @@ pdf_tools_missing() {
 }
 
 build_pdf() {  # $1: edition (instructor or student), $2: the PDF's file name
-  local src="$ROOT/_build/pdf-$1"
+  local src="$BUILD/pdf-$1"
   COURSE_EDITION="$1" jupyter-book build . --builder pdflatex --path-output "$src" -W -n --keep-going
   local tex="$src/_build/latex"
   if grep -q "Missing character" "$tex/$PDF_NAME.log"; then
@@ -49,23 +55,23 @@ build_pdf() {  # $1: edition (instructor or student), $2: the PDF's file name
   mkdir -p "$PDF_DIR"
   cp "$tex/$PDF_NAME.pdf" "$PDF_DIR/$2"
   cp "$tex/$PDF_NAME.log" "$PDF_DIR/${2%.pdf}.log"
-  for site in "$ROOT/_build/html" "$ROOT/_build/student/_build/html"; do
+  for site in "$BUILD/html" "$BUILD/student/_build/html"; do
     if [ -d "$site/downloads" ]; then cp "$PDF_DIR/$2" "$site/downloads/"; fi
   done
 }
 
 case "$what" in
   site|instructor)
-    jupyter-book build . -W -n --keep-going
+    jupyter-book build . --path-output "$OUT" -W -n --keep-going
     echo
     echo "The website (instructor edition) is at:"
-    echo "$ROOT/_build/html/index.html"
+    echo "$BUILD/html/index.html"
     ;;
   student)
-    COURSE_EDITION=student jupyter-book build . --path-output "$ROOT/_build/student" -W -n --keep-going
+    COURSE_EDITION=student jupyter-book build . --path-output "$BUILD/student" -W -n --keep-going
     echo
     echo "The student website (no solutions) is at:"
-    echo "$ROOT/_build/student/_build/html/index.html"
+    echo "$BUILD/student/_build/html/index.html"
     ;;
   pdf)
     if pdf_tools_missing; then exit 1; fi

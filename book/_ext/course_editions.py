@@ -78,6 +78,11 @@ class ArrangeBookForLatex(SphinxPostTransform):
     def run(self, **kwargs) -> None:
         if not self.document.get("docname") == self.config.root_doc:
             return
+        # MyST marks its tables "colwidths-auto", which LaTeX sets as one unbreakable line per
+        # cell (a notation table ran 940pt off the page): let Sphinx give the columns widths.
+        for table in self.document.findall(nodes.table):
+            if "colwidths-auto" in table["classes"]:
+                table["classes"].remove("colwidths-auto")
         numbered = {doc for doc, numbers in self.env.toc_secnumbers.items() if numbers}
         for start in list(self.document.findall(_start_of_file)):
             doc = start.get("docname")

@@ -15,6 +15,8 @@ What is measured:
 - the book build with execution forced (a temporary copy of ``_config.yml`` with
   ``execute_notebooks: force``), into a temporary folder;
 - the size of the built site (MB and number of files);
+- the student website's build and each PDF's (instructor, student), from stored outputs (the
+  PDFs only where XeLaTeX is installed);
 - with ``--with-tests``, the test suite (``python -m pytest -q``);
 - the fits: :class:`course_lib.models.LogisticRegression` against scikit-learn's
   ``LogisticRegression(solver="lbfgs")`` side by side, in this one process, at the fraud data's
@@ -113,6 +115,7 @@ def run_bench(args) -> dict:
         with execute.execution_environment():
             seconds, _ = _timed(site_check.build_book, tmp / "forced", config=forced_config(tmp))
         figures["build_executed_s"] = round(seconds, 2)
+        figures.update(editions_bench(tmp))
 
     if args.with_tests:
         print("running the test suite ...", flush=True)
@@ -127,6 +130,40 @@ def run_bench(args) -> dict:
     figures["targets"] = {key: {"limit_s": limit, "met": figures[key] < limit}
                           for key, limit in TARGETS.items()}
     return figures
+
+
+# --- the other builds (issue 17): student website, PDFs -----------------------------------------
+def editions_bench(tmp: Path) -> dict:
+    """Seconds of the student website's build and of each PDF (``bash scripts/build.sh student``
+    and ``... pdf`` do the same), from stored outputs, into ``tmp``; a PDF is ``None`` when
+    XeLaTeX is not installed."""
+    figures = {}
+    print("building the student website ...", flush=True)
+    seconds, _ = _timed(site_check.build_book, tmp / "student", edition="student", strict=True)
+    figures["build_student_s"] = round(seconds, 2)
+    for edition in ("instructor", "student"):
+        key = f"build_pdf_{edition}_s"
+        if shutil.which("xelatex") is None or shutil.which("latexmk") is None:
+            figures[key] = None
+            continue
+        print(f"building the {edition} PDF ...", flush=True)
+        command = [*site_check.jupyter_book_command(), "build", str(ROOT), "--builder", "pdflatex",
+                   "--path-output", str(tmp / f"pdf-{edition}"), "-n", "--keep-going"]
+        seconds, result = _timed(subprocess.run, command, cwd=ROOT, capture_output=True, text=True,
+                                 env={**os.environ, "COURSE_EDITION": edition})
+        figures[key] = round(seconds, 2) if result.returncode == 0 else None
+    return figures
+
+
+def format_editions(figures: dict) -> list[tuple[str, str]]:
+    rows = []
+    for key, name in (("build_student_s", "build the student website"),
+                      ("build_pdf_instructor_s", "build the PDF (solutions appendix)"),
+                      ("build_pdf_student_s", "build the student PDF")):
+        if key in figures:
+            value = figures[key]
+            rows.append((name, "not built (no XeLaTeX, or it failed)" if value is None else f"{value:.1f} s"))
+    return rows
 
 
 FIT_TOL = 1e-8
@@ -299,6 +336,7 @@ def format_table(figures: dict) -> str:
          f"{'met' if target['build_stored_s']['met'] else 'MISSED'})"),
         ("build with execution forced", f"{figures['build_executed_s']:.1f} s"),
         ("built site", f"{figures['site_mb']:.1f} MB in {figures['site_files']} files"),
+        *format_editions(figures),
     ]
     if "tests_s" in figures:
         rows.append(("test suite", f"{figures['tests_s']:.1f} s, exit {figures['tests_exit_code']}"

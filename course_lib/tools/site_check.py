@@ -531,10 +531,14 @@ def secret_words(book_dir: Path, public_extra: list[str] = ()) -> set[str]:
         secret_text.extend(secret)
         public_text.extend(public)
         public_text.extend(_outputs_text(json.loads(path.read_text(encoding="utf-8"))))
-    public_text.extend(p.read_text(encoding="utf-8") for p in Path(book_dir).glob("*.md"))
-    words = lambda lines: {w for w in re.findall(r"[a-z]{5,}", "\n".join(lines).lower())}  # noqa: E731
-    public_stems = {stem(w) for w in words(public_text)} | words(public_text)
-    return {stem(w) for w in words(secret_text)} - public_stems
+    # the pages and the bibliography (the reference list and the citations print it)
+    public_text.extend(p.read_text(encoding="utf-8") for pattern in ("*.md", "*.bib")
+                       for p in Path(book_dir).glob(pattern))
+    def words(lines, shortest):
+        return set(re.findall(rf"[a-z]{{{shortest},}}", "\n".join(lines).lower()))
+
+    public = words(public_text, 2)
+    return {stem(w) for w in words(secret_text, 5)} - ({stem(w) for w in public} | public)
 
 
 def _outputs_text(nb) -> list[str]:
