@@ -30,3 +30,18 @@ def test_the_chapter_with_comparison_tables_has_them(site):
     # Chapter 3 displays its PyTorch comparisons as Markdown tables from code.
     text = (site / "book" / "ch3_cross_entropy.html").read_text(encoding="utf-8")
     assert text.count("<table") >= 3
+
+
+@pytest.mark.parametrize("page", site_check.chapter_pages())
+def test_chapter_offers_the_course_bundle_next_to_its_notebook(site, page):
+    text = (site / page).read_text(encoding="utf-8")
+    assert "../downloads/logistic-regression-bce-course.zip" in text, f"{page}: no course bundle in the download menu"
+    assert "../downloads/logistic-regression-bce.pdf" in text, f"{page}: no PDF in the download menu"
+
+
+def test_landing_and_setup_pages_link_the_bundle_and_the_pdf(site):
+    for page in ("book/intro.html", "book/setup.html"):
+        text = (site / page).read_text(encoding="utf-8")
+        assert 'href="../downloads/logistic-regression-bce-course.zip"' in text, page
+        assert 'href="../downloads/logistic-regression-bce.pdf"' in text, page
+    assert (site / "downloads" / "logistic-regression-bce-course.zip").stat().st_size > 100_000

@@ -16,6 +16,8 @@
   unnumbered chapters (on the website they are unnumbered too), so chapter 1 is chapter 1 and the
   exercise numbers match; in the instructor PDF the solutions move to an appendix at the end,
   each under its "Solution to Exercise N.M.K" title; in the student PDF they are gone.
+- The tag ``student_edition`` or ``instructor_edition`` is set, for the few sentences that
+  differ (``{only}`` directive).
 """
 
 from __future__ import annotations
@@ -78,11 +80,24 @@ class ArrangeBookForLatex(SphinxPostTransform):
     def run(self, **kwargs) -> None:
         if not self.document.get("docname") == self.config.root_doc:
             return
-        # MyST marks its tables "colwidths-auto", which LaTeX sets as one unbreakable line per
-        # cell (a notation table ran 940pt off the page): let Sphinx give the columns widths.
-        for table in self.document.findall(nodes.table):
+        # A long MyST table (over 30 rows: a longtable) gets "l" columns, one unbreakable line
+        # per cell (the notation page's ran 940pt off the page): give its columns the widths of
+        # its source (\X columns wrap).
+        for table in list(self.document.findall(nodes.table)):
             if "colwidths-auto" in table["classes"]:
                 table["classes"].remove("colwidths-auto")
+            if "colwidths-given" not in table["classes"]:
+                table["classes"].append("colwidths-given")
+            # Wide tables of numbers (chapter 3's comparisons, the execution record) in a
+            # smaller type with narrower gaps, so that a number like 2.061153618e-09 fits its column.
+            columns = max((len(list(group.findall(nodes.colspec))) for group in table.findall(nodes.tgroup)),
+                          default=0)
+            if columns >= 6:
+                size = r"\scriptsize" if columns >= 8 else r"\footnotesize"
+                index = table.parent.index(table)
+                table.parent.insert(index + 1, nodes.raw("", "\\endgroup\n", format="latex"))
+                table.parent.insert(index, nodes.raw("", f"\\begingroup{size}\\setlength{{\\tabcolsep}}{{3pt}}\n",
+                                                     format="latex"))
         numbered = {doc for doc, numbers in self.env.toc_secnumbers.items() if numbers}
         for start in list(self.document.findall(_start_of_file)):
             doc = start.get("docname")
@@ -126,6 +141,9 @@ LATEX_PREAMBLE = r"""
 \setcounter{coursesecnumdepth}{\value{secnumdepth}}
 \newcommand{\courseunnumbered}{\setcounter{secnumdepth}{-1}}
 \newcommand{\coursenumbered}{\setcounter{secnumdepth}{\value{coursesecnumdepth}}}
+% Long file names in tables (ch1_logistic_regression.ipynb) may break after an underscore
+\let\courseunderscore\_
+\renewcommand{\_}{\courseunderscore\allowbreak}
 % DejaVu Sans Mono (code) has ᵀ and ᵢ but no ℓ: take that one from FreeSerif
 \usepackage{newunicodechar}
 \newfontfamily\coursefallbackfont{FreeSerif}
@@ -229,7 +247,8 @@ def replace_sources(outdir: Path, student_dir: Path) -> None:
 
 
 def config_inited(app, config) -> None:
-    _edition(config)
+    # The edition is also a Sphinx tag, for text that differs: ```{only} student_edition```.
+    app.tags.add(f"{_edition(config)}_edition")
     config.latex_elements = dict(config.latex_elements or {})
     config.latex_elements["preamble"] = config.latex_elements.get("preamble", "") + LATEX_PREAMBLE
 
