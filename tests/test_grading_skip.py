@@ -8,7 +8,8 @@ The chapters are graded two at a time.
 """
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -52,18 +53,17 @@ def graded(tmp_path_factory):
             jobs.append((chapter.key, path, False, tagged))
     lock, base = sandbox.reserve_uids() if sandbox.is_root() else (None, sandbox.BASE_UID)
 
-    def run(job, slot):
-        key, path, skip, _ = job
-        return grade_notebook(path, key, Settings(cell_timeout=120, notebook_timeout=900, skip_tagged=skip), slot,
-                              base)
-
     results = {}
     try:
-        for start in range(0, len(jobs), 2):   # two at a time, each in its own slot (its own uid)
-            batch = jobs[start:start + 2]
-            with ThreadPoolExecutor(2) as pool:
-                for job, sub in zip(batch, pool.map(run, batch, range(len(batch)))):
-                    results[(job[0], job[2])] = (sub, job[3])
+        # two at a time, each in its own process (as the grader's workers) and slot (its own uid)
+        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+            for start in range(0, len(jobs), 2):
+                batch = jobs[start:start + 2]
+                futures = [pool.submit(grade_notebook, path, key,
+                                       Settings(cell_timeout=120, notebook_timeout=900, skip_tagged=skip), slot, base)
+                           for slot, (key, path, skip, _) in enumerate(batch)]
+                for job, future in zip(batch, futures):
+                    results[(job[0], job[2])] = (future.result(), job[3])
     finally:
         if lock is not None:
             os.close(lock)
