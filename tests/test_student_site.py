@@ -112,3 +112,15 @@ def test_student_site_links_the_student_bundle(student_site):
     assert (student_site / "downloads" / "logistic-regression-bce-course-student.zip").exists()
     chapter = (student_site / CHAPTERS[-1]).read_text(encoding="utf-8")
     assert "logistic-regression-bce-course-student.zip" in chapter
+
+
+def test_screenshot_of_a_student_exercise(student_site):
+    """Saved with the website's screenshots: the warm-up (the exercise workflow page) on the
+    student website, its first exercises without their solutions."""
+    if site_check.find_chromium() is None:
+        pytest.skip(f"Chromium is needed for the screenshot; {site_check.INSTALL_HINT}")
+    shots = site_check.ROOT / "_build" / "screenshots"
+    with site_check.serve(student_site) as base:
+        shot = site_check.screenshot(f"{base}/book/warmup.html", shots / "student-exercise.png",
+                                     width=1280, height=5000)
+    assert shot.stat().st_size > 50_000

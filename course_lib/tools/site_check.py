@@ -147,6 +147,9 @@ localStorage.setItem("mode", mode);
 localStorage.setItem("theme", mode);
 const frame = document.getElementById("page");
 const out = document.getElementById("site-check-result");
+// A narrow viewport (a phone): the page gets a frame that wide (headless Chromium's own window
+// is at least 500 px wide).
+if (params.get("width")) frame.style.width = params.get("width") + "px";
 frame.addEventListener("load", async () => {
   const win = frame.contentWindow, doc = frame.contentDocument;
   const result = {mathjax: false};
@@ -192,6 +195,11 @@ frame.addEventListener("load", async () => {
   // (wider than their box, so the reader must scroll inside them to see a line's end).
   result.page_overflow = doc.documentElement.scrollWidth - doc.documentElement.clientWidth;
   result.viewport_width = doc.documentElement.clientWidth;
+  result.too_wide = [...doc.querySelectorAll("article *")]
+      .filter(e => e.getBoundingClientRect().right > result.viewport_width + 1
+                   && ![...e.children].some(c => c.getBoundingClientRect().right > result.viewport_width + 1))
+      .slice(0, 5).map(e => e.tagName.toLowerCase() + "." + [...e.classList].join(".") + ": "
+                            + (e.textContent || "").slice(0, 60));
   result.cut_code = [...doc.querySelectorAll("article pre")]
       .filter(p => p.scrollWidth > p.clientWidth + 1)
       .map(p => p.textContent.split("\\n").sort((a, b) => b.length - a.length)[0].slice(0, 80));
@@ -283,8 +291,8 @@ def inspect_page(base_url: str, page: str, mode: str = "light", budget_ms: int =
     With ``net_log``, Chromium also writes every network request to that file (see
     :func:`remote_requests`).
     """
-    url = f"{base_url}{HARNESS_PATH}?mode={mode}&page=/{page}"
-    args = ["--dump-dom", f"--window-size={width},2000"]
+    url = f"{base_url}{HARNESS_PATH}?mode={mode}&width={width}&page=/{page}"
+    args = ["--dump-dom", f"--window-size={max(width, 1280)},2000"]
     if net_log is not None:
         args.append(f"--log-net-log={net_log}")
     dom = chromium(url, *args, budget_ms=budget_ms)
