@@ -11,6 +11,11 @@
 - :func:`chromium` runs headless Chromium once; :func:`inspect_page` and :func:`screenshot` use it.
 - :func:`remote_requests` reads a Chromium net log and lists the requests a page made to any host
   other than the local server; :func:`remote_references` scans built files for remote resources.
+- :func:`built_student_site` builds the student website (``COURSE_EDITION=student``) once per
+  process; :func:`book_secrets`, :func:`leaks_in_text`, :func:`secret_words`,
+  :func:`search_index_terms` and :func:`downloadable_texts` are the leak check that
+  tests/test_student_site.py and tests/test_pdf.py apply to pages, the search index, downloads
+  and the PDFs' text.
 """
 
 from __future__ import annotations
