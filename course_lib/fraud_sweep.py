@@ -20,25 +20,34 @@ measures the gap). Why this works (chapter 4, §Measured in steps):
   member, is K independent Adam updates.
 
 Early stopping (the tutorial's ``EarlyStopping(patience=..., restore_best_weights=True)``, but on
-the validation loss): after each epoch the full validation loss (mean BCE, eval mode) of each
-member is compared with its best so far; a member whose best is ``patience`` epochs old has
-*stopped*. Stopping is bookkeeping only: the member's best parameters are kept, and the batch keeps
-training so that every member also has the fixed-budget snapshot (``budget_epochs``) of the
-uninterrupted run. Training ends when every member has stopped and the budget is reached, or at
-``max_epochs``.
+the validation loss), per member: after each epoch the full validation loss (mean BCE, eval mode)
+of each member that has not stopped is compared with its best so far; a member whose best is
+``patience`` epochs old has *stopped* at that epoch, and from then on its best (epoch, loss and
+parameters) is no longer updated. It is then *frozen*, at the stop epoch or, if that comes earlier,
+once ``budget_epochs`` and ``min_epochs`` are reached (so that its fixed-budget snapshot is the one
+of the uninterrupted run): from the next step on its parameters, its Adam moments and its Adam step
+count no longer change (the frozen slices are put back after every update, since a zero gradient
+would still move a parameter through Adam's first moment). A member's shuffles and dropout masks
+come from its own generators, so the members that carry on follow exactly the steps they would
+follow if no member had stopped. Each member therefore gets the best epoch, stop epoch, best
+validation loss and final parameters it gets when trained alone (up to the grouped product's
+rounding; tests/test_fraud_sweep.py checks both). The batch ends when every member is frozen, or at
+``max_epochs``; ``epochs_trained`` records each member's own number of epochs.
 
 What is logged (a :class:`BatchedRun`):
 
 - per optimiser step t = 1, 2, ...: the training-batch loss before the step, the output bias b₂,
   the mean logit that the last layer's weights add on that batch, w₂·mean(h) (eval-mode hidden
-  activations h, no dropout), and how far the hidden layer has moved, ‖(W₁, b₁) − (W₁, b₁)⁽⁰⁾‖_F;
+  activations h, no dropout), and how far the hidden layer has moved, ‖(W₁, b₁) − (W₁, b₁)⁽⁰⁾‖_F
+  (for a frozen member the loss and w₂·mean(h) are NaN, the other two stay at their frozen values);
 - at each evaluation step (every epoch end, and every ``eval_every`` steps up to ``dense_until``):
   the full validation loss and the mean validation logit split by route (chapter 4, §The
   mechanism): with h̄ the mean hidden activation on the validation set and ⁽⁰⁾ the initial model,
 
       mean logit = b₂ + w₂·h̄ = b₂ + w₂⁽⁰⁾·h̄⁽⁰⁾ + w₂⁽⁰⁾·(h̄ − h̄⁽⁰⁾) + (w₂ − w₂⁽⁰⁾)·h̄,
 
-  the terms being the bias, the starting value, the hidden route and the last-layer route.
+  the terms being the bias, the starting value, the hidden route and the last-layer route
+  (a frozen member's rows repeat its frozen state).
 
 Reproducibility: one thread (``torch.set_num_threads(1)``), every random number from seeded
 generators, the caller's global random state untouched; members do not interact, so a member's
@@ -186,13 +195,14 @@ class BatchedRun:
     val_loss (E, K):         full validation loss (mean BCE, eval mode) at those steps
     val_mean_logit, val_route_bias, val_route_hidden, val_route_last, val_start (E, K):
                              the mean validation logit and its split (see the module docstring)
-    best_epoch, stop_epoch (K,):  epoch of the best validation loss, and the epoch at which
-                             patience ran out (−1 if it never did within the run)
+    best_epoch, stop_epoch (K,):  epoch of the best validation loss up to the stop epoch, and the
+                             epoch at which patience ran out (−1 if it never did within the run)
     best_val_loss (K,):      the validation loss at best_epoch
     best: BatchedParams      the restored (best) parameters
     budget: BatchedParams | None   the parameters after ``budget_epochs`` epochs (uninterrupted)
-    final: BatchedParams     the parameters when training ended
-    epochs_run:              epochs trained
+    final: BatchedParams     each member's parameters when it was frozen (or at the end of the run)
+    epochs_run:              epochs the batch ran (the largest of epochs_trained)
+    epochs_trained (K,):     epochs each member was trained before it was frozen
     """
 
     members: list
@@ -217,6 +227,7 @@ class BatchedRun:
     final: BatchedParams
     epochs_run: int
     budget_epochs: int | None = None
+    epochs_trained: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
 
     def epoch_val_loss(self) -> np.ndarray:
@@ -237,7 +248,7 @@ def train_batched(members, X_train, y_train, X_val, y_val, *, batch_size: int = 
                   eval_every: int | None = None, dense_until: int = 0,
                   pos_weight: float | None = None, dropout: float = 0.5, hidden: int = 16,
                   min_epochs: int = 0) -> BatchedRun:
-    """Train the K members together with Adam and early stopping; return a :class:`BatchedRun`.
+    """Train the K members together with Adam and per-member early stopping; return a :class:`BatchedRun`.
 
     Parameters
     ----------
@@ -246,16 +257,17 @@ def train_batched(members, X_train, y_train, X_val, y_val, *, batch_size: int = 
     batch_size : mini-batch size (the same for every member)
     max_epochs : the most epochs trained
     patience : a member stops when its best epoch-end validation loss is ``patience`` epochs old;
-        None disables early stopping (then ``best`` is the best epoch-end state all the same)
+        its best is then final and it is frozen (see the module docstring); None disables early
+        stopping (every member trains ``max_epochs`` epochs, and ``best`` is its best epoch-end state)
     budget_epochs : also keep the parameters after this many epochs (the fixed-budget comparison);
-        training lasts at least this long
+        every member trains at least this long
     eval_every, dense_until : evaluate the validation loss every ``eval_every`` steps up to step
         ``dense_until`` as well as at every epoch end (finer step counts early in training)
     pos_weight : weight of the positive terms in the training loss of every member whose own
         ``Member.pos_weight`` is None (the logged training-batch losses are the weighted ones each
         member minimised; the validation losses are unweighted)
     dropout : dropout rate (0.5 in the tutorial; 0 switches it off and draws no masks)
-    min_epochs : train at least this many epochs even if every member has stopped
+    min_epochs : train every member at least this many epochs even if it has stopped
     """
     members = list(members)
     if not members or not all(isinstance(m, Member) for m in members):
@@ -310,6 +322,8 @@ def train_batched(members, X_train, y_train, X_val, y_val, *, batch_size: int = 
     best_loss = torch.full((K,), math.inf)
     best_epoch = np.zeros(K, dtype=np.int64)
     stop_epoch = np.full(K, -1, dtype=np.int64)
+    active = np.ones(K, dtype=bool)               # not frozen yet
+    epochs_trained = np.zeros(K, dtype=np.int64)
     budget = None
 
     def evaluate(step: int) -> torch.Tensor:
@@ -349,24 +363,37 @@ def train_batched(members, X_train, y_train, X_val, y_val, *, batch_size: int = 
                                       for k in range(K)])
             grads = torch.autograd.grad(per_member.sum(), params.tensors())
             with torch.no_grad():
-                step_loss.append(per_member.detach().clone())
-                step_wh.append((params.w2 * h.mean(1)).sum(1))
+                frozen = torch.as_tensor(~active) if not active.all() else None
+                batch_loss = per_member.detach().clone()
+                batch_wh = (params.w2 * h.mean(1)).sum(1)
+                if frozen is not None:
+                    batch_loss[frozen] = math.nan
+                    batch_wh[frozen] = math.nan
+                step_loss.append(batch_loss)
+                step_wh.append(batch_wh)
                 step += 1
                 bc1 = 1.0 - _BETA1 ** step
                 bc2_sqrt = math.sqrt(1.0 - _BETA2 ** step)
                 step_size = (lr / bc1).float()
                 for p, g, m1, m2 in zip(params.tensors(), grads, exp_avg, exp_avg_sq):
+                    if frozen is not None:  # put the frozen members' slices back after the update
+                        kept = [t[frozen].clone() for t in (p, m1, m2)]
                     m1.lerp_(g, 1.0 - _BETA1)
                     m2.mul_(_BETA2).addcmul_(g, g, value=1.0 - _BETA2)
                     denom = (m2.sqrt() / bc2_sqrt).add_(_EPS)
                     p.sub_(step_size.view((K,) + (1,) * (p.ndim - 1)) * (m1 / denom))
+                    if frozen is not None:
+                        for t, old in zip((p, m1, m2), kept):
+                            t[frozen] = old
                 step_bias.append(params.b2.detach().clone())
                 step_hidden.append(hidden_change())
             if eval_every is not None and step <= dense_until and step % eval_every == 0 \
                     and step % steps_per_epoch != 0:
                 evaluate(step)
         loss = evaluate(step)
-        improved = loss < best_loss
+        epochs_trained[active] = epoch
+        # only a member that has not stopped can improve: a stopped one keeps its best
+        improved = (loss < best_loss) & torch.as_tensor(stop_epoch < 0)
         with torch.no_grad():
             for b, p in zip(best.tensors(), params.tensors()):
                 b[improved] = p.detach()[improved]
@@ -377,8 +404,9 @@ def train_batched(members, X_train, y_train, X_val, y_val, *, batch_size: int = 
             stop_epoch[newly] = epoch
         if budget_epochs is not None and epoch == budget_epochs:
             budget = params.clone()
-        all_stopped = patience is not None and bool(np.all(stop_epoch >= 0))
-        if all_stopped and epoch >= (budget_epochs or 0) and epoch >= min_epochs:
+        if epoch >= (budget_epochs or 0) and epoch >= min_epochs:
+            active &= stop_epoch < 0  # stopped members are frozen from the next step on
+        if not active.any():
             break
 
     def arr(rows):
@@ -392,4 +420,5 @@ def train_batched(members, X_train, y_train, X_val, y_val, *, batch_size: int = 
         val_route_hidden=arr(ev["hidden"]), val_route_last=arr(ev["last"]), val_start=arr(ev["start"]),
         best_epoch=best_epoch, stop_epoch=stop_epoch, best_val_loss=best_loss.double().numpy(),
         best=best, budget=budget, final=params.clone(), epochs_run=epoch, budget_epochs=budget_epochs,
+        epochs_trained=epochs_trained,
     )

@@ -62,11 +62,45 @@ def test_member_rows_measure_what_they_say(tiny_splits):
             r = int(np.flatnonzero(run.eval_step == reached)[0])
             assert run.val_loss[r, k] <= row["prior_val_loss_epoch1"]
             assert np.all(run.val_loss[:r, k] > row["prior_val_loss_epoch1"])  # the first such step
-        assert row["bias_only_steps"] == pytest.approx(abs(row["mean_logit_start"] - tiny_splits.b0) / 3e-2)
+        assert row["lr_per_step_bound"] == pytest.approx(abs(row["mean_logit_start"] - tiny_splits.b0) / 3e-2)
+        assert row["bias_only_steps"] == sweep.bias_only_adam(tiny_splits.y_train, 256, 0, 3e-2,
+                                                              row["mean_logit_start"], tiny_splits.b0)
+        assert row["epochs_run"] == run.epochs_trained[k]
         if not math.isnan(row["steps_to_mean_logit_b0"]):
             r = int(np.flatnonzero(run.eval_step == row["steps_to_mean_logit_b0"])[0])
             change = run.val_mean_logit[r, k] - run.val_mean_logit[0, k]
             assert row["route_bias"] + row["route_hidden"] + row["route_last"] == pytest.approx(change, abs=1e-5)
+
+
+def test_bias_only_adam_is_torch_adam_on_the_networks_batches():
+    """The simulated bias: torch.optim.Adam on one float64 parameter, the batches in the order
+    train_batched draws them, the loss the batch's mean BCE of a constant logit."""
+    y = (np.random.default_rng(3).random(1000) < 0.05).astype(float)
+    batch_size, seed, lr, start = 64, 7, 0.05, 0.0
+    path = []
+    steps = sweep.bias_only_adam(y, batch_size, seed, lr, start, target=-8.0, max_steps=300, path=path)
+    assert math.isnan(steps) and len(path) == 300  # -8 is far below log(pos/neg): never reached
+    b = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.Adam([b], lr=lr)
+    shuffle = torch.Generator().manual_seed(seed)
+    yt = torch.as_tensor(y)
+    expected = []
+    while len(expected) < 300:
+        order = torch.randperm(len(y), generator=shuffle)
+        for i in range(0, len(y), batch_size):
+            yb = yt[order[i:i + batch_size]]
+            opt.zero_grad()
+            torch.nn.functional.binary_cross_entropy_with_logits(b.expand(len(yb)), yb).backward()
+            opt.step()
+            expected.append(float(b.detach()))
+    np.testing.assert_allclose(path, expected[:300], rtol=0, atol=1e-12)
+    # the count is the first step at or below the target, checked at every step
+    target = path[120]
+    first = next(i for i, value in enumerate(path) if value <= target) + 1
+    assert sweep.bias_only_adam(y, batch_size, seed, lr, start, target) == first
+    assert sweep.bias_only_adam(y, batch_size, seed, lr, start, target=start) == 0  # already there
+    # Adam's step shrinks with the gradient: more steps than |start - target| / lr
+    assert first > abs(start - target) / lr
 
 
 def test_summary_statistics(tiny_splits):
@@ -128,9 +162,14 @@ def chapter():
 
 
 def _fastest_setting(rows):
-    """The committed setting that ended soonest (an epoch costs about the same at either batch size)."""
-    best = min(rows, key=lambda r: (int(r["epochs_run"]), -int(r["batch_size"])))
-    return int(best["batch_size"]), float(best["lr"]), int(best["seed"]), int(best["epochs_run"])
+    """The committed setting that ended soonest (an epoch costs about the same at either batch size):
+    a setting runs until its last network is frozen, the largest epochs_run of its three rows."""
+    length = {}
+    for r in rows:
+        key = (int(r["batch_size"]), float(r["lr"]), int(r["seed"]))
+        length[key] = max(length.get(key, 0), int(r["epochs_run"]))
+    (batch_size, lr, seed), epochs = min(length.items(), key=lambda item: (item[1], -item[0][0]))
+    return batch_size, lr, seed, epochs
 
 
 def _same_toolchain():
@@ -179,3 +218,23 @@ def test_the_first_epochs_of_a_committed_setting_rerun_identically(chapter):
             if column == "batch_wh" and int(old["step"]) == epochs * run.steps_per_epoch:
                 continue  # the short run has no step after its last one
             assert sweep.format_value(new[column]) == old[column], (new["init"], new["step"], column)
+
+
+def test_the_committed_sweep_stops_each_network_on_its_own():
+    """In the committed file every network that ran out of patience has its best epoch exactly
+    `patience` epochs before its stop and was trained no further, and a simulated bias alone that
+    starts above b0 needs more steps than the |b0 - mu0| / lr of one lr per step (one that starts
+    at or below b0, as some prior networks do, needs 0)."""
+    rows = _committed()
+    stopped = [r for r in rows if r["stop_epoch"] != ""]
+    assert stopped
+    for r in stopped:
+        assert int(r["best_epoch"]) == int(r["stop_epoch"]) - sweep.FULL.patience
+        assert int(r["epochs_run"]) == max(int(r["stop_epoch"]), sweep.FULL.budget_epochs)
+    for r in rows:
+        if r["stop_epoch"] == "":
+            assert int(r["epochs_run"]) == sweep.FULL.max_epochs
+        if float(r["mean_logit_start"]) > float(r["b0"]):
+            assert float(r["bias_only_steps"]) > float(r["lr_per_step_bound"]) > 0
+        else:
+            assert float(r["bias_only_steps"]) == 0

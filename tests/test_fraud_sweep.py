@@ -156,6 +156,62 @@ def test_early_stopping_restores_the_best_epoch():
     assert run.epochs_run == int(run.stop_epoch.max())  # ends once every member has stopped
 
 
+STAGGERED = [Member(0, 0.0, 0.1, "fast"), Member(1, -2.0, 0.02, "middle"), Member(2, None, 0.01, "slow")]
+
+
+def test_early_stopping_is_per_member_a_member_in_a_batch_is_the_member_alone():
+    """Members that stop at different epochs (6, 10 and 16 here) get, in a batch of three, the best
+    epoch, stop epoch, best validation loss and final parameters they get when trained alone.
+    (Before 2026-12-02 a stopped member kept training, and improving its best, until the last
+    member of its batch stopped: on this problem the middle member's best epoch became 13, not 7,
+    and the fast member's final weights moved by 1.5.)"""
+    Xtr, ytr, Xva, yva = problem()
+    run = train_batched(STAGGERED, Xtr, ytr, Xva, yva, batch_size=50, max_epochs=60, patience=3)
+    assert len(set(run.stop_epoch.tolist())) == 3 and np.all(run.stop_epoch > 0)  # three different stops
+    assert run.epochs_run == int(run.stop_epoch.max())
+    np.testing.assert_array_equal(run.epochs_trained, run.stop_epoch)  # frozen when patience ran out
+    for k, m in enumerate(STAGGERED):
+        alone = train_batched([m], Xtr, ytr, Xva, yva, batch_size=50, max_epochs=60, patience=3)
+        assert (run.best_epoch[k], run.stop_epoch[k], run.epochs_trained[k]) == \
+            (alone.best_epoch[0], alone.stop_epoch[0], alone.epochs_trained[0]), m.label
+        assert run.best_val_loss[k] == pytest.approx(alone.best_val_loss[0], abs=1e-6)
+        for ours, its in zip(run.final.tensors(), alone.final.tensors()):
+            torch.testing.assert_close(ours[k], its[0], rtol=0, atol=1e-5)
+        for ours, its in zip(run.best.tensors(), alone.best.tensors()):
+            torch.testing.assert_close(ours[k], its[0], rtol=0, atol=1e-5)
+
+
+def test_a_stopped_member_is_frozen_and_the_others_carry_on_bit_for_bit():
+    Xtr, ytr, Xva, yva = problem()
+    run = train_batched(STAGGERED, Xtr, ytr, Xva, yva, batch_size=50, max_epochs=60, patience=3)
+    spe = run.steps_per_epoch
+    # the same batch without early stopping: the steps every member takes while it is not frozen
+    free = train_batched(STAGGERED, Xtr, ytr, Xva, yva, batch_size=50, max_epochs=run.epochs_run, patience=None)
+    for k in range(3):
+        end = int(run.epochs_trained[k]) * spe
+        rows = run.eval_step <= end
+        assert np.array_equal(run.val_loss[rows, k], free.val_loss[rows, k])
+        assert np.array_equal(run.step_bias[:end + 1, k], free.step_bias[:end + 1, k])
+        assert np.array_equal(run.step_loss[:end, k], free.step_loss[:end, k])
+        # after its end the member does not move: same bias and validation loss, no batch loss logged
+        assert np.all(run.step_bias[end:, k] == run.step_bias[end, k])
+        assert np.all(run.val_loss[~rows, k] == run.val_loss[rows, k][-1])
+        assert np.all(np.isnan(run.step_loss[end:, k])) and np.all(np.isnan(run.step_wh[end:, k]))
+        # its final parameters are those after its own last epoch of the free run
+        at_end = train_batched(STAGGERED, Xtr, ytr, Xva, yva, batch_size=50, max_epochs=int(run.epochs_trained[k]),
+                               patience=None)
+        assert all(torch.equal(a[k], b[k]) for a, b in zip(run.final.tensors(), at_end.final.tensors()))
+
+
+def test_a_member_that_stops_before_the_budget_trains_on_to_it():
+    Xtr, ytr, Xva, yva = problem()
+    run = train_batched(STAGGERED, Xtr, ytr, Xva, yva, batch_size=50, max_epochs=60, patience=3, budget_epochs=8)
+    assert run.stop_epoch[0] == 6 and run.epochs_trained[0] == 8 and run.best_epoch[0] == 3
+    short = train_batched(STAGGERED, Xtr, ytr, Xva, yva, batch_size=50, max_epochs=8, patience=None)
+    assert all(torch.equal(x, y) for x, y in zip(run.budget.tensors(), short.final.tensors()))
+    assert all(torch.equal(x[0], y[0]) for x, y in zip(run.final.tensors(), short.final.tensors()))
+
+
 def test_budget_snapshot_is_the_uninterrupted_run():
     Xtr, ytr, Xva, yva = problem()
     members = MEMBERS[:2]

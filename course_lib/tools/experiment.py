@@ -57,8 +57,15 @@ def output_paths(out: Path) -> dict[str, Path]:
 
 def header(config, splits, command: str, what: str) -> list[str]:
     """The comment lines at the top of each file: what it is and how it was made."""
-    from course_lib.prior_bias_sweep import INITS
+    from course_lib.prior_bias_sweep import BIAS_ONLY_MAX_STEPS, INITS, grid
 
+    parts = []
+    for batch_size in config.batch_sizes:
+        spe, every, dense_until = grid(config, len(splits.y_train), batch_size)
+        parts.append(f"batch {batch_size}: every {every} steps up to step {dense_until}, "
+                     f"then every {spe} steps")
+    grid_text = "; ".join(parts)
+    sweep_max_steps = BIAS_ONLY_MAX_STEPS
     return [
         f"{what}",
         f"made by: {command}",
@@ -72,9 +79,20 @@ def header(config, splits, command: str, what: str) -> list[str]:
         f"settings: batch sizes {list(config.batch_sizes)}, learning rates {list(config.lrs)}, "
         f"seeds {list(config.seeds)}; early stopping on the validation loss, patience {config.patience} epochs, "
         f"at most {config.max_epochs} epochs, best epoch restored; fixed budget {config.budget_epochs} epochs",
-        f"evaluation grid: validation loss every floor(steps_per_epoch/{config.evals_per_epoch}) steps during "
-        f"the first {config.dense_epochs} epochs, then at each epoch end; step counts are the first "
-        "evaluated step meeting the condition (blank: never within the run)",
+        "evaluation grid: validation loss at step 0, every floor(steps_per_epoch/"
+        f"{config.evals_per_epoch}) steps up to step max({config.dense_epochs} epochs, {config.dense_steps}), "
+        f"then at each epoch end: {grid_text}; the networks' step counts (steps_to_*, best_step) are the "
+        "first evaluated step meeting the condition, an upper bound: the first step meeting it lies after "
+        "the evaluated step before (blank: never within the run)",
+        "early stopping per network: a network whose best epoch-end validation loss is patience epochs old "
+        "keeps that best and is frozen (after the budget epochs if it stops earlier), the other networks of "
+        "its setting train on unchanged; epochs_run: the epochs that network trained; its trajectory ends there",
+        "bias_only_steps: simulated Adam (lr of the network, betas 0.9, 0.999, eps 1e-8, float64) on a "
+        "bias-only model (every logit b, gradient sigmoid(b) - mean(y_batch)) started at b = mean_logit_start, "
+        "on the network's own mini-batches (same seed's shuffles, continued past its epochs): the first step "
+        "with b <= b0, the condition of steps_to_mean_logit_b0, every step checked (blank: not within "
+        f"{sweep_max_steps} steps); lr_per_step_bound = |mean_logit_start - b0| / lr, the steps if every "
+        "Adam step moved b by exactly lr",
         "test_ap: course_lib.metrics.average_precision on the test split; floats to 8 significant digits",
     ]
 
