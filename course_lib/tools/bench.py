@@ -139,8 +139,12 @@ def editions_bench(tmp: Path) -> dict:
     XeLaTeX is not installed."""
     figures = {}
     print("building the student website ...", flush=True)
-    seconds, _ = _timed(site_check.build_book, tmp / "student", edition="student", strict=True)
-    figures["build_student_s"] = round(seconds, 2)
+    try:
+        seconds, _ = _timed(site_check.build_book, tmp / "student", edition="student", strict=True)
+        figures["build_student_s"] = round(seconds, 2)
+    except RuntimeError as exc:  # reported, not raised: the bench measures, it does not judge
+        print(f"the student website did not build: {str(exc)[-500:]}", flush=True)
+        figures["build_student_s"] = None
     for edition in ("instructor", "student"):
         key = f"build_pdf_{edition}_s"
         if shutil.which("xelatex") is None or shutil.which("latexmk") is None:
@@ -162,7 +166,7 @@ def format_editions(figures: dict) -> list[tuple[str, str]]:
                       ("build_pdf_student_s", "build the student PDF")):
         if key in figures:
             value = figures[key]
-            rows.append((name, "not built (no XeLaTeX, or it failed)" if value is None else f"{value:.1f} s"))
+            rows.append((name, "not built (failed, or no XeLaTeX)" if value is None else f"{value:.1f} s"))
     return rows
 
 
