@@ -44,7 +44,7 @@ def _count(x, name: str) -> np.ndarray:
 def prior_bias(pos, neg):
     """The output bias that makes σ(b) equal the base rate: b₀ = log(pos / neg).
 
-    In the book: Chapter 4, §Deriving the prior bias (b₀ and L(b₀) = H(π) are first derived in
+    In the book: Chapter 4, §The prior bias (b₀ and L(b₀) = H(π) are derived in
     Chapter 3, §The best constant prediction).
 
     Formula. With N = pos + neg and base rate p = pos/N, solving σ(b) = 1/(1 + e^{−b}) = p for
@@ -102,7 +102,7 @@ def prior_bias(pos, neg):
 def prior_bias_from_labels(y):
     """The prior bias b₀ = log(pos / neg) counted from an array of 0/1 labels.
 
-    In the book: Chapter 4, §Deriving the prior bias.
+    In the book: Chapter 4, §The prior bias.
 
     Formula: pos = Σ yᵢ, neg = N − pos, b₀ = log(pos/neg) (see :func:`prior_bias`); this is
     also the logit of the mean label, logit(ȳ).
