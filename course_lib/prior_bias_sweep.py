@@ -52,6 +52,7 @@ import csv
 import io
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -355,6 +356,21 @@ def write_csv(path, rows: list[dict], columns, header_lines: list[str]) -> None:
         writer.writerow([format_value(row[c]) for c in columns])
     with open(path, "w", encoding="utf-8", newline="") as f:
         f.write(buffer.getvalue())
+
+
+RESULTS = Path(__file__).resolve().parent / "results"
+"""Where the committed sweep files live: inside the package, so that every place a chapter runs
+(the repository, the course bundle's wheel, the student edition, the grader's sandbox, a
+Gradescope container) reads the same files without a copy next to the notebook."""
+
+
+def result_path(name: str) -> Path:
+    """The committed result file ``name`` (e.g. ``"ch4_sweep.csv"``), written by
+    ``python -m course_lib experiment ch4-sweep``."""
+    path = RESULTS / name
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is not there: run python -m course_lib experiment ch4-sweep")
+    return path
 
 
 def read_csv(path) -> list[dict]:

@@ -21,7 +21,7 @@ from course_lib.metrics import average_precision
 from course_lib.tools import experiment
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMITTED = ROOT / "book" / "_data" / "ch4_sweep.csv"
+COMMITTED = ROOT / "course_lib" / "results" / "ch4_sweep.csv"
 
 TINY = sweep.SweepConfig(batch_sizes=(256,), lrs=(1e-2, 3e-2), seeds=(0, 1), max_epochs=6, patience=2,
                          budget_epochs=3, evals_per_epoch=4, dense_epochs=1)

@@ -256,12 +256,10 @@ GRADING_RATIO_TARGET = 0.25   # wall time per submission / one cold execution of
 
 
 def _cold_in_copy(book: Path, name: str) -> float:
-    """Seconds of one cold execution of ``book/name`` in a temporary copy that has the book's
-    ``_data/`` next to it (chapter 4 reads its sweep from there)."""
+    """Seconds of one cold execution of ``book/name`` in a temporary copy (chapter 4's sweep
+    results are package data, so nothing else needs copying)."""
     with tempfile.TemporaryDirectory(prefix="course-bench-cold-") as tmp:
         shutil.copy2(book / name, Path(tmp) / name)
-        if (book / "_data").is_dir():
-            shutil.copytree(book / "_data", Path(tmp) / "_data")
         seconds, _ = _timed(execute.execute_notebook, Path(tmp) / name, timeout=600)
     return seconds
 

@@ -6,8 +6,8 @@
 The zip holds one folder with
 
 - the chapter notebooks and the warm-up (the book's, with their outputs; or, with ``--student``,
-  the student edition that ``python -m course_lib release`` writes), and the data files they read
-  (``_data/ch4_sweep*.csv``);
+  the student edition that ``python -m course_lib release`` writes); the results chapter 4 reads
+  are package data inside the wheel (``course_lib/results/``);
 - ``wheels/course_lib-<version>-py3-none-any.whl``, built from this working copy;
 - ``requirements.txt``: the exact pins of the packages the notebooks import (taken from the
   repository's requirements.txt, plus myst-nb for ``glue`` and JupyterLab to open them) and the
@@ -39,7 +39,6 @@ RUNTIME = ("torch", "numpy", "matplotlib", "scikit-learn", "scipy", "threadpoolc
 # Imported by the notebooks but not pinned at the top level of requirements.txt (it comes with
 # jupyter-book there): pinned here at the installed version.
 EXTRA = ("myst-nb",)
-DATA_GLOB = "_data/ch4_sweep*.csv"
 ZIP_DATE = (2026, 1, 1, 0, 0, 0)
 
 README = """# {title}: the notebooks, ready to run
@@ -148,8 +147,6 @@ def write_bundle(target: Path, *, root: Path = ROOT, edition: str = "instructor"
             files[path.name] = path
         if not files:
             raise ValueError(f"no chapter notebooks in {notebooks}")
-        for path in sorted(book.glob(DATA_GLOB)):
-            files[f"_data/{path.name}"] = path
         wheel = build_wheel(root, tmp / "wheels")
         files[f"wheels/{wheel.name}"] = wheel
         files["requirements.txt"] = requirements_text(root, wheel.name)

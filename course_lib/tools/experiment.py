@@ -1,4 +1,4 @@
-"""Run an experiment whose results a chapter reads from ``book/_data/``.
+"""Run an experiment whose results a chapter reads from ``course_lib/results/`` (package data).
 
     python -m course_lib experiment ch4-sweep                      # the full sweep (minutes)
     python -m course_lib experiment ch4-sweep --quick --out /tmp/s.csv   # a small version (seconds)
@@ -9,7 +9,7 @@ combination of batch size, learning rate and seed, on the chapter's data, split 
 preprocessing. It writes three CSV files, each opening with ``#`` lines that say how it was made
 (command, versions, data, settings):
 
-- ``OUT`` (default ``book/_data/ch4_sweep.csv``): one row per network (setting × initialisation);
+- ``OUT`` (default ``course_lib/results/ch4_sweep.csv``): one row per network (setting × initialisation);
 - ``OUT`` with ``_summary`` before the suffix: mean, spread and range over the seeds;
 - ``OUT`` with ``_trajectory`` before the suffix: the evaluation-grid trajectories of seed 0.
 
@@ -30,7 +30,7 @@ import torch
 from course_lib.tools import site_check
 
 ROOT = site_check.ROOT
-DEFAULT_OUT = ROOT / "book" / "_data" / "ch4_sweep.csv"
+DEFAULT_OUT = ROOT / "course_lib" / "results" / "ch4_sweep.csv"
 EXPERIMENTS = ("ch4-sweep",)
 
 
