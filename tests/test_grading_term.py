@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -297,7 +298,12 @@ def _try(action):
         return False
 _escaped = [_try(lambda: open("ROOT/source/instructor_tests.py").read()),
             _try(lambda: open("ROOT/results/results.json", "w").write("{}")),
+            _try(lambda: open("ROOT/submission_metadata.json").read()),
+            _try(lambda: os.listdir("ROOT")),
             _try(lambda: os.listdir("ROOT/submission")), os.getuid() == 0]
+import subprocess, sys
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "LINGER"], start_new_session=True,
+                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 if any(_escaped):                       # any success costs her every point: the scores would differ
     def stable_sigmoid(s):
         return 0.0 * s
@@ -326,11 +332,26 @@ def test_gradescope_bundle_grades_like_grade(term, tmp_path):
         if student == "alice":   # she tries to read the tests, write the results and be root
             nb.cells.append(nbformat.v4.new_code_cell(PROBE.replace("ROOT", str(root))))
         nbformat.write(nb, root / "submission" / "warmup.ipynb")
+        # what Gradescope puts next to source/: the student's email and earlier results
+        (root / "submission_metadata.json").write_text('{"users": [{"email": "alice@uni.edu"}]}', encoding="utf-8")
+        for folder in [root, *root.parents]:   # pytest's 0700 folders would hide the root from the kernel anyway
+            if folder == Path(tempfile.gettempdir()) or folder == Path("/"):
+                break
+            os.chmod(folder, 0o711)
+        linger = f"linger-{student}-{os.getpid()}"
+        if student == "alice":
+            nb = nbformat.read(root / "submission" / "warmup.ipynb", as_version=4)
+            nb.cells[-1].source = nb.cells[-1].source.replace("LINGER", linger)
+            nbformat.write(nb, root / "submission" / "warmup.ipynb")
         env = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable,
                "PYTHONPATH": str(root / "source")}
         done = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True,
                               text=True, timeout=600)
         assert done.returncode == 0, done.stderr[-2000:]
+        lingering = _processes_with(linger)
+        for pid in lingering:
+            os.kill(pid, 9)
+        assert not lingering, "a process the student's kernel started outlived run_autograder"
         results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
         check_results_schema(results)
         scores = {t["name"]: t["score"] for t in results["tests"]}
@@ -380,3 +401,174 @@ def test_a_submitted_symlink_is_not_read(tmp_path):
     (tmp_path / "submission" / "warmup.ipynb").symlink_to(secret)
     with pytest.raises(ValueError, match="no .ipynb file was submitted"):
         find_submission(tmp_path / "submission", "warmup")
+
+
+def _processes_with(marker: str) -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                if marker.encode() in handle.read():
+                    pids.append(int(entry))
+        except (OSError, ValueError):
+            pass
+    return pids
+
+
+# -- red-team findings (2026-12): each of these failed before its fix ----------------------------
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the autograder root is protected only as root")
+def test_protect_leaves_only_the_venv_readable_in_the_autograder_root(tmp_path):
+    """Finding 1: Gradescope's submission_metadata.json (email, earlier results with hidden tests'
+    output) and anything else in /autograder were readable by the kernel's uid."""
+    from course_lib.grading.gradescope import _protect
+
+    root = tmp_path / "autograder"
+    for name in ("source", "submission", "results", "venv/bin", "other"):
+        (root / name).mkdir(parents=True)
+    (root / "venv" / "bin" / "python").write_text("", encoding="utf-8")
+    os.chmod(root / "venv" / "bin" / "python", 0o755)
+    (root / "submission_metadata.json").write_text("{}", encoding="utf-8")
+    os.chmod(root / "submission_metadata.json", 0o644)
+    _protect(root)
+    assert root.stat().st_mode & 0o777 == 0o711                       # passed through, not listed
+    for name in ("source", "submission", "results", "other", "submission_metadata.json"):
+        assert (root / name).stat().st_mode & 0o077 == 0, name
+    assert (root / "venv").stat().st_mode & 0o005 == 0o005
+    assert (root / "venv" / "bin" / "python").stat().st_mode & 0o777 == 0o755
+
+
+def test_gradescope_output_caps_the_kernel_error_note():
+    """Finding 1: the first error note is a channel back to the student: short, few."""
+    from course_lib.grading.gradescope import NOTE_CHARS, results_of
+    from course_lib.grading.judge import Plan, empty_submission
+
+    sub = empty_submission("alice", "warmup")
+    sub.notes = ["first error in cell index 28: RuntimeError: " + "x" * 400] * 20
+    output = results_of(sub, Plan("warmup"))["output"]
+    assert max(len(line) for line in output.splitlines()) <= NOTE_CHARS + 4
+    assert output.count("first error") <= 5
+
+
+MALLORY_ERROR = ("ValueError: <img src=x onerror=alert(document.domain)><script>alert(1)</script>"
+                 "[click](javascript:alert(2))")
+MALLORY_MODULE = "course_lib.x\n\n## ex-warmup-bce: 2.00 of 2.00 points (FAKE)\n\n<script>alert(3)</script>"
+
+
+def _outside_fences(text: str) -> list[str]:
+    lines, fence = [], None
+    for line in text.splitlines():
+        if fence is None and line.startswith("```"):
+            fence = line[:len(line) - len(line.lstrip("`"))]
+        elif fence is not None and line == fence:
+            fence = None
+        elif fence is None:
+            lines.append(line)
+    return lines
+
+
+def test_feedback_fences_what_the_kernel_wrote_and_drops_bad_shortcut_names():
+    """Finding 2: error notes and the kernel's module name were raw Markdown in feedback/<id>.md."""
+    from course_lib.grading.judge import InvalidResult, clean_shortcuts, empty_submission, validate_submission
+    from course_lib.grading.reports import feedback_text
+
+    assert clean_shortcuts({"sigmoid_grad": f"a function of {MALLORY_MODULE}", "bce": "course_lib.ref.bce",
+                            "sigmoid": "a function of course_lib.warmup", "x": "os.system"}) == \
+        {"bce": "course_lib.ref.bce", "sigmoid": "a function of course_lib.warmup"}
+    sub = empty_submission("mallory", "warmup")
+    sub.notes = [f"first error in cell index 3: {MALLORY_ERROR}", "n" * 10_000]
+    sub.shortcuts = {"bce": "course_lib.ref.bce"}
+    validate_submission(sub, "warmup")
+    assert len(sub.notes[1]) <= 400                                     # cut for real, not just checked
+    sub.shortcuts = {"sigmoid_grad": f"a function of {MALLORY_MODULE}"}
+    with pytest.raises(InvalidResult, match="shortcut"):
+        validate_submission(sub, "warmup")
+    sub.shortcuts = {"sigmoid_grad": "course_lib.ref.sigmoid_grad"}
+    sub.notes.append(MALLORY_MODULE)
+    outside = _outside_fences(feedback_text(sub, "warmup"))
+    assert not any(c in line for line in outside for c in "<[") and "alert" not in "\n".join(outside)
+    assert not [line for line in outside if line.startswith("#") and "FAKE" in line]
+
+
+def test_hidden_instructor_test_errors_show_no_detail(tmp_path):
+    """Finding 3: a hidden test that raised showed its exception text (expected values)."""
+    from course_lib.grading.instructor import load_tests
+    from course_lib.grading.judge import CHECK_ERROR, Plan, empty_submission
+    from course_lib.grading.reports import feedback_text
+
+    tests = tmp_path / "t.py"
+    tests.write_text(INSTRUCTOR_TESTS, encoding="utf-8")
+    plan = Plan("warmup", None, load_tests(tests, "warmup"))
+    sub = empty_submission("probe", "warmup", plan=plan)
+    secret = "DESIRED: array([0.952574, 0.982014])"
+    for score in sub.extra:
+        score.status, score.detail = CHECK_ERROR, f"AssertionError: {secret}"
+    text = feedback_text(sub, "warmup", plan)
+    visible = sum(t.visibility == "visible" for t in plan.tests)
+    assert text.count(secret) == visible and text.count("check error (the details") == len(plan.tests) - visible
+    later = feedback_text(sub, "warmup", plan, after_due_date=True)
+    assert later.count(secret) == visible + sum(t.visibility == "after_due_date" for t in plan.tests)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv")
+def test_kill_uid_stops_a_detached_process_of_the_kernel_uid():
+    """Finding 4: in container mode nothing killed what the kernel's uid had started."""
+    from course_lib.grading import sandbox
+
+    uid = sandbox.BASE_UID + 4999
+    proc = subprocess.Popen(["setpriv", "--reuid", str(uid), "--regid", str(uid), "--clear-groups", "setsid",
+                             shutil.which("sleep") or "/bin/sleep", "60"])
+    try:
+        for _ in range(100):
+            if sandbox.processes_of_uid(uid):
+                break
+            import time
+            time.sleep(0.05)
+        assert sandbox.processes_of_uid(uid)
+        assert sandbox.kill_uid(uid) == [] and sandbox.processes_of_uid(uid) == []
+    finally:
+        proc.kill()
+        proc.wait()
+    with pytest.raises(ValueError):
+        sandbox.kill_uid(0)
+
+
+def test_run_autograder_does_not_import_from_its_working_directory(tmp_path):
+    """Finding 5: ``python -m`` put the working directory first on the root grader's import path."""
+    from course_lib.tools.autograder import build_bundle, unpack
+
+    root = tmp_path / "ag"
+    unpack(build_bundle("warmup", tmp_path / "b.zip", book=BOOK), root / "source")
+    (root / "submission").mkdir()
+    evil = tmp_path / "cwd" / "course_lib"
+    evil.mkdir(parents=True)
+    marker = tmp_path / "imported"
+    (evil / "__init__.py").write_text(f"open({str(marker)!r}, 'w').write('x')\n", encoding="utf-8")
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable}
+    done = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, cwd=evil.parent,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert not marker.exists()
+    results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+    assert "no .ipynb file was submitted" in results["output"]
+
+
+def test_a_part_claimed_by_several_cells_is_flagged_on_the_review_page(term):
+    """Finding 6: a cell added above the answer cell, with its metadata, silently stood in for it."""
+    from course_lib.grading.judge import empty_submission, validate_submission
+    from course_lib.grading.scheme import collect_answers
+
+    plan = term["plan"]
+    nb = nbformat.read(term["root"] / "submissions" / "alice.ipynb", as_version=4)
+    real = _answer_cells(nb)[0]
+    fake = nbformat.v4.new_markdown_cell("I am alice.", metadata={"course": dict(real.metadata["course"])})
+    nb.cells.insert(0, fake)
+    answers = collect_answers(nb, plan.scheme)
+    assert answers[0][1] == "I am alice." and "2 cells claim this part" in answers[0][2]
+    assert all(a[2] == "found" for a in answers[1:])
+    sub = empty_submission("alice", "warmup", plan=plan)
+    sub.answers = answers
+    validate_submission(sub, "warmup", plan)
+    part = plan.scheme.prose[0]
+    page = manual.review_page(part.label, [p for p in plan.scheme.prose if p.label == part.label], [sub])
+    assert "2 cells claim this part" in page

@@ -16,8 +16,10 @@ Isolation there (there is no bubblewrap in Gradescope's images):
   network namespace where ``unshare --net`` is allowed (else the container's network), limits
   on memory, processes, CPU time, file size and open files, and, as root, an unprivileged uid
   without capabilities, so it cannot read ``/autograder/source`` (the instructor tests, this
-  configuration), ``/autograder/results`` or ``/autograder/submission`` (all made 0700 first),
+  configuration), ``/autograder/results``, ``/autograder/submission`` or anything else Gradescope
+  puts in ``/autograder`` (``submission_metadata.json``): all but ``venv/`` are made root-only first,
   cannot signal or trace this process, and cannot write results.json;
+- after the kernel is shut down, every process of its uid is killed (there is no PID namespace);
 - the container itself holds only this submission, so nothing of another student can be reached;
 - where bubblewrap *is* installed (a self-hosted runner), the full sandbox of ``grade`` is used.
 """
@@ -34,6 +36,12 @@ from .reports import _check_lines, notes_of, write_atomic
 
 CONFIG = "autograder.json"
 TESTS_FILE = "instructor_tests.py"
+#: what of the notes goes into results.json's output (the student sees it)
+NOTE_CHARS, MAX_NOTES = 120, 5
+#: the only entries of the autograder root the kernel's uid may read (the interpreter and the
+#: course_lib installed in it); everything else there (source/, submission/, results/, and what
+#: Gradescope adds, such as submission_metadata.json with earlier results) becomes root-only
+KERNEL_READABLE = ("venv",)
 
 
 def root_folder() -> Path:
@@ -70,7 +78,10 @@ def results_of(sub, plan: Plan) -> dict:
     for test, score in zip(plan.tests, sub.extra):
         # Gradescope hides hidden tests from students and shows after_due_date ones later itself
         tests.append(_test(f"instructor test {test.name}", score, "\n".join(_check_lines(score)), test.visibility))
-    lines = [f"Status: {sub.status}", *notes_of(sub)]
+    # the notes return to the student and quote the kernel (the first error's message): a few
+    # short lines, so that they cannot carry out much of whatever the kernel could read
+    notes = [n if len(n) <= NOTE_CHARS else n[:NOTE_CHARS] + " ..." for n in notes_of(sub)[:MAX_NOTES]]
+    lines = [f"Status: {sub.status}", *notes]
     parts = list(getattr(plan.scheme, "prose", None) or [])
     if parts:
         lines.append(f"{len(parts)} written answer(s) are graded by hand: " + ", ".join(p.key for p in parts))
@@ -78,13 +89,22 @@ def results_of(sub, plan: Plan) -> dict:
 
 
 def _protect(root: Path) -> None:
-    """As root: the grader's folders become unreadable to the kernel's uid."""
+    """As root: the autograder root can be passed through but not listed by the kernel's uid, and
+    every entry in it but the interpreter's folder (:data:`KERNEL_READABLE`, and the folder of
+    this Python if it lies there) is root-only (0700/0600); links are left alone (a chmod would
+    follow them)."""
     if os.geteuid() != 0:
         return
-    for name in ("source", "submission", "results"):
-        folder = root / name
-        if folder.is_dir():
-            os.chmod(folder, 0o700)
+    root = Path(root)
+    keep = set(KERNEL_READABLE)
+    prefix = Path(sys.prefix).resolve()
+    if prefix.is_relative_to(root.resolve()) and prefix != root.resolve():
+        keep.add(prefix.relative_to(root.resolve()).parts[0])
+    os.chmod(root, 0o711)
+    for entry in os.scandir(root):
+        if entry.name in keep or entry.is_symlink():
+            continue
+        os.chmod(entry.path, 0o700 if entry.is_dir(follow_symlinks=False) else 0o600)
 
 
 def run(root: Path | None = None) -> dict:

@@ -39,6 +39,8 @@ SUBMISSION_STATUSES = ("ok", "error", "timeout", "unreadable", "hung", "kernel d
                        "notebook time limit")
 MAX_TESTS = 1000
 TEXT_CHARS = 4000
+#: a note of the submission (the first error, a time-out, ...): they return to the student
+NOTE_CHARS = 400
 
 
 class InvalidResult(ValueError):
@@ -127,9 +129,34 @@ def empty_submission(student: str, chapter: str, status: str = "ok", notes=(), p
 
 
 def _text(value, limit: int = TEXT_CHARS) -> str:
+    """``value`` cut to ``limit`` characters (callers store what it returns); not text: refused."""
     if not isinstance(value, str):
         raise InvalidResult(f"expected text, got {type(value).__name__}")
     return value[:limit]
+
+
+#: a course_lib module or function name as the shortcut flag may name it (the kernel's answer is
+#: the student's to choose: anything else is dropped, never shown)
+REFERENCE = re.compile(r"course_lib(\.[A-Za-z_]\w*)+")
+REFERENCE_CHARS = 200
+
+
+def reference_ok(value) -> bool:
+    return isinstance(value, str) and len(value) <= REFERENCE_CHARS and REFERENCE.fullmatch(value) is not None
+
+
+def clean_shortcuts(shortcuts: dict) -> dict:
+    """Only the flags whose function name is an identifier and whose reference is a course_lib
+    name (``course_lib.x.y`` or ``a function of course_lib.x``)."""
+    kept = {}
+    for name, reference in (shortcuts or {}).items():
+        if not (isinstance(name, str) and name.isidentifier() and len(name) <= REFERENCE_CHARS):
+            continue
+        bare = reference[len("a function of "):] if isinstance(reference, str) and \
+            reference.startswith("a function of ") else reference
+        if reference_ok(bare):
+            kept[name] = reference
+    return kept
 
 
 def validate_score(score: ExerciseScore, exercise: Exercise) -> ExerciseScore:
@@ -147,28 +174,29 @@ def validate_score(score: ExerciseScore, exercise: Exercise) -> ExerciseScore:
         raise InvalidResult(f"{score.label}: passed {score.passed}, waiting {score.waiting} of {score.total}")
     if score.status == SCORED and len(score.outcomes) != score.total:
         raise InvalidResult(f"{score.label}: {len(score.outcomes)} outcomes for {score.total} tests")
-    passed = 0
+    passed, outcomes = 0, []
     for outcome in score.outcomes:
         if not (isinstance(outcome, (list, tuple)) and len(outcome) == 3):
             raise InvalidResult(f"{score.label}: malformed outcome")
         description, status, detail = outcome
-        _text(description), _text(detail)
         if status not in OUTCOME_STATUSES:
             raise InvalidResult(f"{score.label}: unknown test status {status!r}")
+        outcomes.append([_text(description), status, _text(detail)])
         passed += status == "passed"
+    score.outcomes = outcomes
     if score.status == SCORED and passed != score.passed:
         raise InvalidResult(f"{score.label}: {passed} outcomes passed, {score.passed} claimed")
     if not 0.0 <= score.points <= score.max_points:
         raise InvalidResult(f"{score.label}: {score.points} points of {score.max_points}")
-    _text(score.detail)
+    score.detail = _text(score.detail)
     if not isinstance(score.not_implemented, bool) or not isinstance(score.missing_functions, list):
         raise InvalidResult(f"{score.label}: malformed not-implemented fields")
-    for name in score.missing_functions:
-        _text(name, 200)
+    score.missing_functions = [_text(name, 200) for name in score.missing_functions]
     return score
 
 
 ANSWER_HOWS = ("found", "found by cell id (its metadata was removed)", "no answer cell found")
+SEVERAL_CLAIM = r"found, but \d{1,6} cells claim this part \(the first one is used\)"
 
 
 def validate_submission(sub: Submission, chapter: str, plan: Plan | None = None) -> Submission:
@@ -189,20 +217,22 @@ def validate_submission(sub: Submission, chapter: str, plan: Plan | None = None)
     if not isinstance(sub.answers, list) or (sub.answers and [a[0] for a in sub.answers] != prose):
         raise InvalidResult("the prose answers do not match the chapter's prose parts")
     for answer in sub.answers:
-        if not (isinstance(answer, list) and len(answer) == 3 and answer[2] in ANSWER_HOWS):
+        if not (isinstance(answer, list) and len(answer) == 3 and isinstance(answer[2], str)
+                and (answer[2] in ANSWER_HOWS or re.fullmatch(SEVERAL_CLAIM, answer[2]))):
             raise InvalidResult("malformed prose answer")
-        _text(answer[1], 20000)
+        answer[1] = _text(answer[1], 20000)
     if sub.status not in SUBMISSION_STATUSES:
         raise InvalidResult(f"unknown submission status {sub.status!r}")
     if not 0.0 <= sub.total <= sub.max_total:
         raise InvalidResult(f"total {sub.total} of {sub.max_total}")
-    _text(sub.student, 200)
-    for note in sub.notes:
-        _text(note)
+    _text(sub.student)
+    if not isinstance(sub.notes, list):
+        raise InvalidResult("malformed notes")
+    sub.notes = [_text(note, NOTE_CHARS) for note in sub.notes]
     if not isinstance(sub.shortcuts, dict):
         raise InvalidResult("malformed shortcut flags")
-    for name, reference in sub.shortcuts.items():
-        _text(name, 200), _text(reference, 200)
+    if clean_shortcuts(sub.shortcuts) != sub.shortcuts:
+        raise InvalidResult("a shortcut flag that names no course_lib reference")
     return sub
 
 
@@ -264,11 +294,11 @@ def judge_exercise(exercise: Exercise, channel, *, describe: bool = True) -> tup
                 return score, flags
             if info.get("callable") is not True:
                 missing.append(fn.name)
-            reference = info.get("reference")
+            reference = info.get("reference")     # both are the kernel's (the student's) to choose
             module = info.get("module")
-            if isinstance(reference, str) and reference:
+            if reference_ok(reference):
                 flags[fn.name] = reference
-            elif isinstance(module, str) and module.split(".")[0] == "course_lib":
+            elif reference_ok(module):
                 flags[fn.name] = f"a function of {module}"
         if missing:
             score.status, score.detail = MISSING, "not defined: " + ", ".join(missing)

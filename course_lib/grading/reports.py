@@ -119,6 +119,8 @@ def _check_lines(score, show_details: bool = True) -> list[str]:
         if score.not_implemented:
             lines.append(f"  [TODO] not implemented yet ({stubs} NotImplementedError): "
                          f"{score.waiting} test{'s' if score.waiting != 1 else ''} waiting")
+    elif not show_details:   # a hidden test's error message can quote its expected values
+        lines.append(f"  {score.status} (the details of this test are not shown)")
     else:
         lines.append(f"  {score.status}" + (f": {score.detail}" if score.detail else ""))
     return lines
@@ -141,10 +143,12 @@ def feedback_text(sub: Submission, chapter: str, plan=None, manual: dict | None 
              f"Points: {_number(total)} of {_number(max_total)}" +
              (f" ({pending} answer{'s' if pending != 1 else ''} still to be graded by hand)" if pending else ""),
              "", f"Status: {sub.status}"]
-    lines += ["", *(f"Note: {note}" for note in sub.notes)] if sub.notes else []
-    for name, reference in sorted(sub.shortcuts.items()):
-        lines += ["", f"Note: your {name} is (or only calls) the course's reference {reference}; its tests "
-                  "ran as usual and the score is unchanged, but your instructor sees this note."]
+    # the notes quote the student's kernel (error messages, names): inside a fence, never Markdown
+    notes = [f"Note: {note}" for note in sub.notes]
+    notes += [f"Note: your {name} is (or only calls) the course's reference {reference}; its tests "
+              "ran as usual and the score is unchanged, but your instructor sees this note."
+              for name, reference in sorted(sub.shortcuts.items())]
+    lines += ["", *_block(notes)] if notes else []
     tests = list(getattr(plan, "tests", None) or [])
     for score in sub.scores:
         lines += ["", f"## {score.label}: {_number(score.points)} of {_number(score.max_points)} points", ""]

@@ -317,3 +317,24 @@ def processes_of_uid(uid: int) -> list[int]:
         if fields.get("Uid", "").split()[:1] == [str(uid)] and not fields.get("State", "").strip().startswith("Z"):
             pids.append(int(entry))
     return pids
+
+
+def kill_uid(uid: int, timeout: float = 10.0) -> list[int]:
+    """SIGKILL every process of ``uid`` (a slot uid no one else uses) until none is left or
+    ``timeout`` seconds have passed; returns the PIDs still alive (empty when all are gone)."""
+    import signal
+    import time
+
+    if uid is None or uid == 0 or uid == os.getuid():
+        raise ValueError(f"refusing to kill the processes of uid {uid}")
+    deadline = time.monotonic() + timeout
+    while True:
+        pids = processes_of_uid(uid)
+        if not pids or time.monotonic() > deadline:
+            return pids
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.05)

@@ -193,6 +193,11 @@ def scheme_for(chapter: str, book_dir: Path | None = None) -> Scheme:
 # ---------------------------------------------------------------------------------------------
 
 FOUND, BY_ID, MISSING_ANSWER = "found", "found by cell id (its metadata was removed)", "no answer cell found"
+
+
+def several_claim(n: int) -> str:
+    """How an answer was found when ``n`` > 1 cells claim its part (the first is used)."""
+    return f"found, but {n} cells claim this part (the first one is used)"
 ANSWER_CHARS = 20000
 
 
@@ -214,15 +219,19 @@ def collect_answers(nb, scheme: Scheme) -> list[list]:
     known = set(scheme.edition_ids)
     cells = list(getattr(nb, "cells", []) or [])
     where: dict[str, int] = {}
+    claims: dict[str, int] = {}
     for index, cell in enumerate(cells):
         meta = course_meta(cell) if isinstance(cell, dict) else {}
         label, part = meta.get("answer"), meta.get("part")
         if isinstance(label, str) and isinstance(part, int):
             where.setdefault(f"{label}/prose{part}", index)
+            claims[f"{label}/prose{part}"] = claims.get(f"{label}/prose{part}", 0) + 1
     by_id = {cell.get("id"): index for index, cell in enumerate(cells) if isinstance(cell, dict)}
     found = []
     for prose in scheme.prose:
         index, how = where.get(prose.key), FOUND
+        if claims.get(prose.key, 0) > 1:   # a cell added above the real one could stand in for it
+            how = several_claim(claims[prose.key])
         if index is None and prose.answer_id in by_id:
             index, how = by_id[prose.answer_id], BY_ID
         if index is None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from course_lib.check.registry import exercises_for, find_chapter
 
 from . import sandbox
-from .judge import NOT_RUN, Plan, empty_submission, find_shortcuts, judge_chapter, validate_submission
+from .judge import CHECK_ERROR, NOT_RUN, Plan, clean_shortcuts, empty_submission, find_shortcuts, judge_chapter, validate_submission
 from .scheme import collect_answers, is_skipped
 from .kernel_runner import KernelRunner, clean_error, run_cells
 from .reports import write_atomic
@@ -131,6 +131,10 @@ def grade_notebook(path: Path, chapter: str, settings: Settings = Settings(), sl
         if not run.ended:
             runner.call_deadline = time.monotonic() + settings.notebook_timeout
             judge_chapter(key, runner, sub, plan=plan)
+            for test, score in zip(getattr(plan, "tests", None) or [], sub.extra):
+                if score.status == CHECK_ERROR and score.detail:   # for the instructor's log only
+                    print(f"{path.name}: instructor test {test.name}: check error: {score.detail}",
+                          file=sys.stderr, flush=True)
         else:
             for score in sub.scores + sub.extra:
                 score.status = NOT_RUN
@@ -145,8 +149,14 @@ def grade_notebook(path: Path, chapter: str, settings: Settings = Settings(), sl
     finally:
         if runner is not None:
             runner.shutdown()
+        if settings.container and uid is not None:
+            # no PID namespace there: what the student's code started (setsid, double fork) outlives
+            # the kernel unless it is killed here, before the results are written
+            left = sandbox.kill_uid(uid)
+            if left:
+                sub.notes.append(f"{len(left)} process(es) of the kernel could not be stopped")
         sandbox.remove_box(root)
-    sub.shortcuts = {**sub.shortcuts, **static}
+    sub.shortcuts = clean_shortcuts({**sub.shortcuts, **static})
     return validate_submission(sub, key, plan)
 
 

@@ -53,7 +53,10 @@ ROOT="${AUTOGRADER_ROOT:-/autograder}"
 PYTHON="${AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}"
 [ -x "$PYTHON" ] || PYTHON=python3
 mkdir -p "$ROOT/results"
-AUTOGRADER_ROOT="$ROOT" exec "$PYTHON" -m course_lib.grading.gradescope
+# -I: neither the working directory nor PYTHON* variables reach the import path of this root
+# process; and the working directory becomes one that only root can write
+cd "$ROOT/results" || exit 1
+AUTOGRADER_ROOT="$ROOT" exec "$PYTHON" -I -m course_lib.grading.gradescope
 """
 
 
