@@ -180,7 +180,7 @@ KILLING_LAST = "import os, signal\nos.killpg(0, signal.SIGKILL)"
 
 EXHAUSTING = [
     "hog = bytearray(8 * 10**9)",
-    "import numpy as np\nbig = np.ones(int(3e8))",
+    "import numpy as np\nbig = np.ones(int(8e8))",
     r'''
 import os, time
 children = 0

@@ -118,7 +118,7 @@ def test_large_requests_go_through_a_read_only_inbox(kernel):
 
 def test_limits_hold(kernel):
     runner, *_ = kernel
-    assert value(runner, "_try(lambda: __import__('numpy').ones(int(3e8)).sum())") == "'MemoryError'"
+    assert value(runner, "_try(lambda: __import__('numpy').ones(int(8e8)).sum())") == "'MemoryError'"
     assert value(runner, "_try(lambda: open('/home/student/big', 'wb').write(b'x' * 300 * 2**20))") == "'OSError'"
     assert value(runner, "float(__import__('numpy').ones((1000, 1000)).sum())") == "1000000.0"
 

@@ -128,7 +128,7 @@ def run(root: Path | None = None) -> dict:
         use_bwrap = sandbox.bwrap_path() is not None and config.get("use_bwrap", True)
         settings = Settings(cell_timeout=float(config.get("cell_timeout", 60)),
                             notebook_timeout=float(config.get("notebook_timeout", 600)),
-                            memory_mb=int(config.get("memory_mb", 2048)), sandbox=use_bwrap,
+                            memory_mb=int(config.get("memory_mb", sandbox.DEFAULT_MEMORY_MB)), sandbox=use_bwrap,
                             container=not use_bwrap)
         lock, base = sandbox.reserve_uids() if sandbox.is_root() else (None, sandbox.BASE_UID)
         try:

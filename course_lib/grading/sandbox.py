@@ -28,7 +28,7 @@ What that gives the student's code:
   processes only. Run by an ordinary user: an unprivileged user namespace (``--unshare-user``)
   instead, and RLIMIT_NPROC is that user's current process count plus a headroom (the limit is
   per real uid, so it also counts the grader's own processes);
-- limits: address space (``--memory``, default 2 GB), processes, CPU seconds, size of a written
+- limits: address space (``--memory``, default 4 GB), processes, CPU seconds, size of a written
   file, no core dumps, open files;
 - an environment of a few whitelisted variables only (never the grader's).
 """
@@ -50,13 +50,19 @@ WORK = Path("/home/student")
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "localtime", "nsswitch.conf", "hosts", "mime.types")
 
 
+# The kernel's address-space limit. Chapter 4 run in full (no grade-skip) needs more than 2 GB of
+# address space (torch and NumPy reserve much more than they touch); 4 GB leaves room for it while a
+# memory bomb still stops far below the machine's memory (two workers: 8 GB).
+DEFAULT_MEMORY_MB = 4096
+
+
 class SandboxUnavailable(RuntimeError):
     """bwrap (or prlimit) is missing."""
 
 
 @dataclass(frozen=True)
 class Limits:
-    memory_mb: int = 2048        # RLIMIT_AS of the kernel
+    memory_mb: int = DEFAULT_MEMORY_MB  # RLIMIT_AS of the kernel
     processes: int = 64          # RLIMIT_NPROC (per uid; see the module docstring)
     cpu_s: int = 900             # RLIMIT_CPU of the kernel, in CPU seconds
     file_mb: int = 256           # RLIMIT_FSIZE: the largest file it may write

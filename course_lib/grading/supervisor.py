@@ -116,7 +116,7 @@ def _load_state(path: Path, chapter: str, sha: str, settings: Settings, plan: Pl
 
 
 def grade_folder(folder: Path, chapter: str, out_csv: Path, *, cell_timeout: float = 60,
-                 notebook_timeout: float = 600, workers: int = 1, memory_mb: int = 2048,
+                 notebook_timeout: float = 600, workers: int = 1, memory_mb: int = sandbox.DEFAULT_MEMORY_MB,
                  use_sandbox: bool = True, progress=None, resume: bool = True, listing_out=None,
                  plan: Plan | None = None, tests_path: Path | None = None, skip_tagged: bool = True,
                  manual_path: Path | None = None, after_due_date: bool = False) -> list:

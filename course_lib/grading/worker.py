@@ -31,7 +31,7 @@ from .reports import write_atomic
 class Settings:
     cell_timeout: float = 60
     notebook_timeout: float = 600
-    memory_mb: int = 2048
+    memory_mb: int = sandbox.DEFAULT_MEMORY_MB
     sandbox: bool = True
     output_mb: int = 4
     #: no bubblewrap (Gradescope's container): the kernel runs as an unprivileged uid with limits

@@ -26,6 +26,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+from course_lib.grading.sandbox import DEFAULT_MEMORY_MB
+
 ROOT = Path(__file__).resolve().parents[2]
 #: requirements that the grader does not need in the container (the book and its tests)
 NOT_IN_CONTAINER = ("jupyter-book", "sphinx-exercise", "sphinx-mathjax-offline", "jupyterlab", "pytest", "nbval",
@@ -85,7 +87,7 @@ def pinned_requirements(path: Path = ROOT / "requirements.txt") -> tuple[str, st
 
 
 def build_bundle(chapter: str, out: Path, *, instructor_tests: Path | None = None, book: Path | None = None,
-                 cell_timeout: float = 60, notebook_timeout: float = 600, memory_mb: int = 2048) -> Path:
+                 cell_timeout: float = 60, notebook_timeout: float = 600, memory_mb: int = DEFAULT_MEMORY_MB) -> Path:
     from course_lib.check.registry import find_chapter
     from course_lib.grading.instructor import load_tests
     from course_lib.grading.scheme import scheme_for
@@ -144,7 +146,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--book", type=Path, default=None, help="folder of the instructor notebooks (default book/)")
     parser.add_argument("--timeout", type=float, default=60, help="seconds per cell (default 60)")
     parser.add_argument("--notebook-timeout", type=float, default=600, help="seconds per notebook (default 600)")
-    parser.add_argument("--memory", type=int, default=2048, metavar="MB", help="kernel memory limit (default 2048)")
+    parser.add_argument("--memory", type=int, default=DEFAULT_MEMORY_MB, metavar="MB",
+                        help=f"kernel memory limit (default {DEFAULT_MEMORY_MB})")
 
 
 def main(args) -> int:

@@ -40,7 +40,7 @@ from course_lib.grading.judge import (CHECK_ERROR, MISSING, NOT_RUN, SCORED, TIM
                                       ExerciseScore, Plan, Submission)
 from course_lib.grading.manual import ManualScoresError
 from course_lib.grading.reports import feedback_text, write_reports  # noqa: F401
-from course_lib.grading.sandbox import INSTALL_HINT, SandboxUnavailable
+from course_lib.grading.sandbox import DEFAULT_MEMORY_MB, INSTALL_HINT, SandboxUnavailable
 from course_lib.grading.supervisor import grade_folder  # noqa: F401
 from course_lib.grading.worker import Settings, grade_notebook  # noqa: F401
 
@@ -67,8 +67,8 @@ def add_arguments(parser) -> None:
                              "(default 600)")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
                         help="notebooks graded in parallel (default min(2, CPUs))")
-    parser.add_argument("--memory", type=int, default=2048, metavar="MB",
-                        help="address-space limit of each kernel in MB (default 2048)")
+    parser.add_argument("--memory", type=int, default=DEFAULT_MEMORY_MB, metavar="MB",
+                        help=f"address-space limit of each kernel in MB (default {DEFAULT_MEMORY_MB})")
     parser.add_argument("--no-sandbox", action="store_true",
                         help="run the kernels without bubblewrap, with your permissions (trusted notebooks only)")
     parser.add_argument("--restart", action="store_true",
