@@ -63,6 +63,17 @@ def _shuffled(X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[n
     return np.ascontiguousarray(X[order]), np.ascontiguousarray(y[order])
 
 
+def _check_shape_of_blobs(correlation, center) -> tuple[float, np.ndarray]:
+    """The blobs' noise correlation ρ (strictly inside (−1, 1)) and their centre (a point)."""
+    rho = _check_scalar(correlation, "correlation", nonnegative=False)
+    if not -1.0 < rho < 1.0:
+        raise ValueError(f"correlation must lie strictly between -1 and 1, not {rho!r}")
+    c = as_float_array(center, "center", allow_inf=False)
+    if c.shape != (2,):
+        raise ValueError(f"center must be two numbers (a point in the plane), not shape {c.shape}")
+    return rho, c
+
+
 def make_two_blobs(n: int = 200, separation: float = 2.0, seed: int = 0, *,
                    correlation: float = 0.0, center=(0.0, 0.0)):
     """Two Gaussian classes in the plane that overlap: no line separates them.
@@ -108,12 +119,7 @@ def make_two_blobs(n: int = 200, separation: float = 2.0, seed: int = 0, *,
     """
     n, seed = _check_n(n), _check_seed(seed)
     separation = _check_scalar(separation, "separation")
-    rho = _check_scalar(correlation, "correlation", nonnegative=False)
-    if not -1.0 < rho < 1.0:
-        raise ValueError(f"correlation must lie strictly between -1 and 1, not {rho!r}")
-    c = as_float_array(center, "center", allow_inf=False)
-    if c.shape != (2,):
-        raise ValueError(f"center must be two numbers (a point in the plane), not shape {c.shape}")
+    rho, c = _check_shape_of_blobs(correlation, center)
 
     rng = np.random.default_rng(seed)
     n_neg, n_pos = _class_sizes(n)
@@ -291,12 +297,7 @@ def two_blobs_truth(separation: float = 2.0, *, correlation: float = 0.0, center
     separation = _check_scalar(separation, "separation")
     if separation <= 0.0:
         raise ValueError(f"separation must be > 0 (with 0 the classes coincide), not {separation!r}")
-    rho = _check_scalar(correlation, "correlation", nonnegative=False)
-    if not -1.0 < rho < 1.0:
-        raise ValueError(f"correlation must lie strictly between -1 and 1, not {rho!r}")
-    c = as_float_array(center, "center", allow_inf=False)
-    if c.shape != (2,):
-        raise ValueError(f"center must be two numbers (a point in the plane), not shape {c.shape}")
+    rho, c = _check_shape_of_blobs(correlation, center)
     pi1 = _check_scalar(prior, "prior")
     if not 0.0 < pi1 < 1.0:
         raise ValueError(f"prior must lie strictly between 0 and 1, not {pi1!r}")

@@ -188,26 +188,37 @@ def bwrap_argv(box: Path, limits: Limits, uid: int | None, python: str | None = 
     if font_cache is not None:
         argv += ["--ro-bind", str(font_cache), str(WORK / "mpl" / Path(font_cache).name)]
     argv += ["--chdir", str(WORK)]
-    env = {
-        "HOME": str(WORK), "TMPDIR": str(WORK / "tmp"), "MPLCONFIGDIR": str(WORK / "mpl"),
-        "IPYTHONDIR": str(WORK / "ipython"), "JUPYTER_RUNTIME_DIR": str(WORK / "runtime"),
-        "JUPYTER_CONFIG_DIR": str(WORK / "jupyter"), "JUPYTER_DATA_DIR": str(WORK / "jupyter"),
+    for key, value in kernel_env(WORK, WORK).items():
+        argv += ["--setenv", key, value]
+    return argv + ["--", *limited_kernel(limits, uid, python)]
+
+
+def kernel_env(home: Path, scratch: Path) -> dict[str, str]:
+    """The whole environment of a grading kernel (nothing inherited from the grader): its home,
+    and its temporary and configuration folders under ``scratch``; one BLAS thread."""
+    home, scratch = Path(home), Path(scratch)
+    return {
+        "HOME": str(home), "TMPDIR": str(scratch / "tmp"), "MPLCONFIGDIR": str(scratch / "mpl"),
+        "IPYTHONDIR": str(scratch / "ipython"), "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
+        "JUPYTER_CONFIG_DIR": str(scratch / "jupyter"), "JUPYTER_DATA_DIR": str(scratch / "jupyter"),
         "PATH": f"{Path(sys.prefix) / 'bin'}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
         "USER": "student", "LOGNAME": "student", "MPLBACKEND": "Agg", "COURSE_CHECK_STRICT": "0",
         "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
         "PYDEVD_DISABLE_FILE_VALIDATION": "1", "PYTHONDONTWRITEBYTECODE": "1",
     }
-    for key, value in env.items():
-        argv += ["--setenv", key, value]
+
+
+def limited_kernel(limits: Limits, uid: int | None, python: str | None = None) -> list[str]:
+    """The end of every kernel argv: prlimit with :class:`Limits`, then (when the grader is root)
+    setpriv to the unprivileged ``uid`` without capabilities, then the kernel itself."""
     processes = limits.processes if uid is not None else _user_process_count() + limits.processes
-    argv += ["--", shutil.which("prlimit") or "/usr/bin/prlimit",
-             f"--as={limits.memory_mb * 2**20}", f"--nproc={processes}", f"--cpu={limits.cpu_s}",
-             f"--fsize={limits.file_mb * 2**20}", "--core=0", f"--nofile={limits.open_files}", "--"]
+    argv = [shutil.which("prlimit") or "/usr/bin/prlimit",
+            f"--as={limits.memory_mb * 2**20}", f"--nproc={processes}", f"--cpu={limits.cpu_s}",
+            f"--fsize={limits.file_mb * 2**20}", "--core=0", f"--nofile={limits.open_files}", "--"]
     if uid is not None:
         argv += [shutil.which("setpriv") or "/usr/bin/setpriv", "--reuid", str(uid), "--regid", str(uid),
                  "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--"]
-    argv += [python or sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    return argv
+    return argv + [python or sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
 
 
 def _can_unshare_net() -> bool:
@@ -230,25 +241,11 @@ def container_argv(box: Path, limits: Limits, uid: int | None, python: str | Non
     unprivileged uid without capabilities. The file system is not confined: the caller makes the
     grader's files unreadable to that uid (see course_lib.tools.autograder)."""
     box = Path(box)
-    env = {"HOME": str(box / "tmp"), "TMPDIR": str(box / "tmp"), "MPLCONFIGDIR": str(box / "mpl"),
-           "IPYTHONDIR": str(box / "ipython"), "JUPYTER_RUNTIME_DIR": str(box / "runtime"),
-           "JUPYTER_CONFIG_DIR": str(box / "jupyter"), "JUPYTER_DATA_DIR": str(box / "jupyter"),
-           "PATH": f"{Path(sys.prefix) / 'bin'}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
-           "USER": "student", "LOGNAME": "student", "MPLBACKEND": "Agg", "COURSE_CHECK_STRICT": "0",
-           "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-           "PYDEVD_DISABLE_FILE_VALIDATION": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    env = kernel_env(box / "tmp", box)
     argv = [shutil.which("env") or "/usr/bin/env", "-i", *(f"{k}={v}" for k, v in env.items())]
     if _can_unshare_net():
         argv += [shutil.which("unshare"), "--net", "--"]
-    processes = limits.processes if uid is not None else _user_process_count() + limits.processes
-    argv += [shutil.which("prlimit") or "/usr/bin/prlimit",
-             f"--as={limits.memory_mb * 2**20}", f"--nproc={processes}", f"--cpu={limits.cpu_s}",
-             f"--fsize={limits.file_mb * 2**20}", "--core=0", f"--nofile={limits.open_files}", "--"]
-    if uid is not None:
-        argv += [shutil.which("setpriv") or "/usr/bin/setpriv", "--reuid", str(uid), "--regid", str(uid),
-                 "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--"]
-    argv += [python or sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    return argv
+    return argv + limited_kernel(limits, uid, python)
 
 
 def plain_argv(python: str | None = None) -> list[str]:
