@@ -17,6 +17,7 @@ COMMANDS = {
     "autograder": "write a Gradescope autograder bundle (zip) for one chapter",
     "bundle": "write the course bundle (zip): notebooks, a course_lib wheel, requirements.txt, README",
     "bench": "measure chapter execution, book build and test-suite times",
+    "translations": "update and check the Chinese edition's translation catalogs (locales/zh_CN)",
     "experiment": "run an experiment whose results a chapter reads from book/_data/ (ch4-sweep)",
 }
 

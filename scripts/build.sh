@@ -2,13 +2,19 @@
 # Build the course from the stored notebook outputs (nothing is executed), failing on any warning.
 #
 #   bash scripts/build.sh           the instructor website, _build/html/ (solutions in dropdowns),
-#                                   with the course bundle in _build/html/downloads/
+#                                   with the course bundle in _build/html/downloads/ and the
+#                                   Chinese edition in _build/html/zh/ (a language switch on
+#                                   every page leads to the same page in the other language)
+#   bash scripts/build.sh zh        only the Chinese edition, _build/zh/_build/html/, copied to
+#                                   _build/html/zh/ when the English site is there
 #   bash scripts/build.sh student   the student website, _build/student/_build/html/: every
 #                                   solution removed, the student notebooks as page sources, the
 #                                   student bundle in its downloads/
 #   bash scripts/build.sh pdf       the book as PDF (XeLaTeX), _build/pdf/: logistic-regression-bce.pdf
-#                                   (solutions in an appendix) and logistic-regression-bce-student.pdf
-#                                   (no solutions); copied into the websites' downloads/ when built
+#                                   (solutions in an appendix), logistic-regression-bce-student.pdf
+#                                   (no solutions) and logistic-regression-bce-zh.pdf (the Chinese
+#                                   edition, solutions in an appendix); copied into the websites'
+#                                   downloads/ when built
 #
 # Each prints the path of what it built on its last line. A website built after the PDF links it
 # from its download menu; build the PDF first (as .ci/run does) or again after.
@@ -30,22 +36,30 @@ pdf_tools_missing() {
   done
   local fonts=""
   command -v fc-list >/dev/null 2>&1 && fonts="$(fc-list : family)"
-  for font in FreeSerif FreeSans "DejaVu Sans Mono"; do
+  for font in FreeSerif FreeSans "DejaVu Sans Mono" "Noto Serif CJK SC" "Noto Sans CJK SC"; do
     grep -qF "$font" <<< "$fonts" || missing="$missing font:$font"
   done
   if [ -n "$missing" ]; then
-    echo "The PDF needs XeLaTeX, latexmk and the FreeFont and DejaVu fonts; missing:$missing." >&2
-    echo "On Debian/Ubuntu install them with (about 400 MB, a minute):" >&2
+    echo "The PDF needs XeLaTeX, latexmk, the FreeFont, DejaVu and Noto CJK fonts; missing:$missing." >&2
+    echo "On Debian/Ubuntu install them with (about 650 MB, a minute or two):" >&2
     echo "  sudo apt-get install -y --no-install-recommends texlive-latex-recommended texlive-latex-extra \\" >&2
-    echo "       texlive-fonts-recommended texlive-xetex latexmk xindy make fonts-freefont-otf fonts-dejavu-core poppler-utils" >&2
+    echo "       texlive-fonts-recommended texlive-xetex texlive-lang-chinese latexmk xindy make \\" >&2
+    echo "       fonts-freefont-otf fonts-dejavu-core fonts-noto-cjk poppler-utils" >&2
     return 0
   fi
   return 1
 }
 
-build_pdf() {  # $1: edition (instructor or student), $2: the PDF's file name
-  local src="$BUILD/pdf-$1"
-  COURSE_EDITION="$1" jupyter-book build . --builder pdflatex --path-output "$src" -W -n --keep-going
+zh_config() {  # the Chinese edition's _config.yml (the English one with locales/zh_CN/config.yml)
+  python -m course_lib translations config "$BUILD/zh-config/_config.yml" >/dev/null
+  echo "$BUILD/zh-config/_config.yml"
+}
+
+build_pdf() {  # $1: edition (instructor or student), $2: the PDF's file name, $3: zh for Chinese
+  local src="$BUILD/pdf-$1${3:+-$3}"
+  local config=()
+  if [ "${3:-}" = zh ]; then config=(--config "$(zh_config)"); fi
+  COURSE_EDITION="$1" jupyter-book build . "${config[@]}" --builder pdflatex --path-output "$src" -W -n --keep-going
   local tex="$src/_build/latex"
   if grep -q "Missing character" "$tex/$PDF_NAME.log"; then
     grep "Missing character" "$tex/$PDF_NAME.log" | sort | uniq -c >&2
@@ -60,12 +74,27 @@ build_pdf() {  # $1: edition (instructor or student), $2: the PDF's file name
   done
 }
 
+build_zh_site() {  # the Chinese edition, placed under the English site's zh/ when it is built
+  jupyter-book build . --config "$(zh_config)" --path-output "$BUILD/zh" -W -n --keep-going
+  if [ -d "$BUILD/html" ]; then
+    rm -rf "$BUILD/html/zh"
+    cp -r "$BUILD/zh/_build/html" "$BUILD/html/zh"
+  fi
+}
+
 case "$what" in
   site|instructor)
     jupyter-book build . --path-output "$OUT" -W -n --keep-going
+    build_zh_site
     echo
-    echo "The website (instructor edition) is at:"
+    echo "The website (instructor edition; the Chinese edition in zh/) is at:"
     echo "$BUILD/html/index.html"
+    ;;
+  zh)
+    build_zh_site
+    echo
+    echo "The Chinese edition is at:"
+    echo "$BUILD/zh/_build/html/index.html"
     ;;
   student)
     COURSE_EDITION=student jupyter-book build . --path-output "$BUILD/student" -W -n --keep-going
@@ -77,13 +106,14 @@ case "$what" in
     if pdf_tools_missing; then exit 1; fi
     build_pdf instructor "$PDF_NAME.pdf"
     build_pdf student "$PDF_NAME-student.pdf"
-    echo
+    build_pdf instructor "$PDF_NAME-zh.pdf" zh
+    echo "The Chinese PDF (solutions in an appendix) is at: $PDF_DIR/$PDF_NAME-zh.pdf"
     echo "The student PDF (no solutions) is at: $PDF_DIR/$PDF_NAME-student.pdf"
     echo "The PDF (solutions in an appendix) is at:"
     echo "$PDF_DIR/$PDF_NAME.pdf"
     ;;
   *)
-    echo "usage: bash scripts/build.sh [student|pdf]   (no argument: the instructor website)" >&2
+    echo "usage: bash scripts/build.sh [student|zh|pdf]   (no argument: the instructor website, both languages)" >&2
     exit 2
     ;;
 esac

@@ -43,10 +43,40 @@ DOWNLOADS = "downloads"
 STEM = "logistic-regression-bce"
 
 
-def file_names(edition: str) -> dict[str, str]:
-    """The names of the downloads of an edition: {"bundle": ..., "pdf": ...}."""
+def file_names(edition: str, language: str = "en") -> dict[str, str]:
+    """The names of the downloads of an edition: {"bundle": ..., "pdf": ...}.
+
+    The Chinese edition has its own PDF (``-zh``) and shares the English bundle (the notebooks
+    and their code are the same), which stays in the English site's ``downloads/``."""
     suffix = "" if edition == "instructor" else f"-{edition}"
-    return {"bundle": f"{STEM}-course{suffix}.zip", "pdf": f"{STEM}{suffix}.pdf"}
+    pdf_suffix = suffix + ("" if language == "en" else "-zh")
+    return {"bundle": f"{STEM}-course{suffix}.zip", "pdf": f"{STEM}{pdf_suffix}.pdf"}
+
+
+def _language(config) -> str:
+    """``en`` or ``zh_CN``: the language of the edition being built."""
+    return "zh_CN" if (config.language or "en").startswith("zh") else "en"
+
+
+def download_path(config, what: str) -> str:
+    """Where a download lies, relative to the site's root: the Chinese site (``zh/`` of the
+    English one) links the English site's bundle."""
+    names = file_names(_edition(config), _language(config))
+    shared = what == "bundle" and _language(config) != "en"
+    return ("../" if shared else "") + f"{DOWNLOADS}/{names[what]}"
+
+
+# Words the extension writes itself, by language.
+WORDS = {
+    "en": {"solutions": "Solutions to the exercises",
+           "solutions_intro": "The solution of every exercise, in the book's order; each box names its exercise by number.",
+           "bundle": "course (.zip)", "bundle_tip": "Download the notebooks with course_lib, ready to install and run",
+           "pdf": "book (.pdf)", "pdf_tip": "Download the whole book as a PDF"},
+    "zh_CN": {"solutions": "练习解答",
+              "solutions_intro": "按本书顺序列出每道练习的解答；每个框都标明了它所对应练习的编号。",
+              "bundle": "课程（.zip）", "bundle_tip": "下载笔记本和 course_lib，安装后即可运行",
+              "pdf": "本书（.pdf）", "pdf_tip": "下载整本书的 PDF"},
+}
 
 
 def _edition(config) -> str:
@@ -123,11 +153,11 @@ class SolutionsToAppendix(SphinxPostTransform):
         for node in solutions:
             node.parent.remove(node)
         # A raw \chapter: the document's top-level sections print as parts here.
+        words = WORDS[_language(self.config)]
         self.document += nodes.raw("", "\\appendix\\coursenumbered\n"
-                                       "\\chapter{Solutions to the exercises}\\label{course-solutions}\n",
+                                       f"\\chapter{{{words['solutions']}}}\\label{{course-solutions}}\n",
                                    format="latex")
-        self.document += nodes.paragraph("", "The solution of every exercise, in the book's order; "
-                                             "each box names its exercise by number.")
+        self.document += nodes.paragraph("", words["solutions_intro"])
         self.document.extend(solutions)
 
 
@@ -156,24 +186,24 @@ def course_download_role(name, rawtext, text, lineno, inliner, options=None, con
     """``{course-download}`bundle``` or ``pdf``: a link to that download of the edition built."""
     what = text.strip()
     config = inliner.document.settings.env.config
-    names = file_names(_edition(config))
+    names = file_names(_edition(config), _language(config))
     if what not in names:
         message = inliner.reporter.error(f"course-download: unknown download {what!r} (bundle or pdf)",
                                          line=lineno)
         return [inliner.problematic(rawtext, rawtext, message)], [message]
-    node = course_download("", names[what], target=names[what])
+    node = course_download("", names[what], target=download_path(config, what))
     return [node], []
 
 
 class course_download(nodes.literal):
-    """A link to ``downloads/<target>`` in HTML; the file name as text elsewhere."""
+    """A link to ``<target>`` (relative to the site's root) in HTML; the file name elsewhere."""
 
 
 def visit_course_download_html(self, node):
     docname = self.builder.current_docname
     href = self.builder.get_target_uri(docname)
     depth = href.count("/")
-    url = "../" * depth + f"{DOWNLOADS}/{node['target']}"
+    url = "../" * depth + node["target"]
     self.body.append(f'<a class="reference download external" href="{url}"><code class="docutils literal notranslate">')
 
 
@@ -191,40 +221,30 @@ def depart_course_download_other(self, node):
 
 def add_download_buttons(app, pagename, templatename, context, doctree):
     """Entries in the theme's download menu: the course bundle and the PDF."""
-    names = file_names(_edition(app.config))
     pathto = context["pathto"]
+    words = WORDS[_language(app.config)]
     for group in context.get("header_buttons", []):
         if group.get("label") != "download-buttons":
             continue
         group["buttons"].append({
-            "type": "link", "url": pathto(f"{DOWNLOADS}/{names['bundle']}", 1), "text": "course (.zip)",
-            "tooltip": "Download the notebooks with course_lib, ready to install and run",
-            "icon": "fas fa-file-archive", "label": "download-course-bundle-button"})
+            "type": "link", "url": pathto(download_path(app.config, "bundle"), 1), "text": words["bundle"],
+            "tooltip": words["bundle_tip"], "icon": "fas fa-file-archive", "label": "download-course-bundle-button"})
         group["buttons"].append({
-            "type": "link", "url": pathto(f"{DOWNLOADS}/{names['pdf']}", 1), "text": "book (.pdf)",
-            "tooltip": "Download the whole book as a PDF", "icon": "fas fa-book",
-            "label": "download-book-pdf-button"})
+            "type": "link", "url": pathto(download_path(app.config, "pdf"), 1), "text": words["pdf"],
+            "tooltip": words["pdf_tip"], "icon": "fas fa-book", "label": "download-book-pdf-button"})
 
 
 def write_downloads(app, exception) -> None:
     """After an HTML build: the bundle, the PDF (if built) and the student sources."""
     if exception is not None or app.builder.format != "html":
         return
-    import sys
     root = Path(app.srcdir)
-    sys.path.insert(0, str(root))
-    from course_lib.tools import bundle  # noqa: E402 (the working copy's, like the notebooks')
-
     edition = _edition(app.config)
-    names = file_names(edition)
+    names = file_names(edition, _language(app.config))
     out = Path(app.outdir) / DOWNLOADS
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="course-downloads-") as tmp:
-        notebooks = None
-        if edition == "student":
-            notebooks = bundle.student_notebooks(root / "book", Path(tmp) / "student")
-            replace_sources(Path(app.outdir), notebooks)
-        bundle.write_bundle(out / names["bundle"], root=root, edition=edition, notebooks=notebooks)
+    if _language(app.config) == "en":  # the Chinese site links the English site's bundle
+        _write_bundle(root, Path(app.outdir), edition, out / names["bundle"])
     pdf = root / "_build" / "pdf" / names["pdf"]
     if os.environ.get("COURSE_PDF_DIR"):
         pdf = Path(os.environ["COURSE_PDF_DIR"]) / names["pdf"]
@@ -233,6 +253,19 @@ def write_downloads(app, exception) -> None:
     else:
         logger.info(f"course_editions: no {pdf} yet (bash scripts/build.sh pdf builds it); "
                     f"the PDF link of this site is dead until it is copied to {out}")
+
+
+def _write_bundle(root: Path, outdir: Path, edition: str, target: Path) -> None:
+    import sys
+    sys.path.insert(0, str(root))
+    from course_lib.tools import bundle  # noqa: E402 (the working copy's, like the notebooks')
+
+    with tempfile.TemporaryDirectory(prefix="course-downloads-") as tmp:
+        notebooks = None
+        if edition == "student":
+            notebooks = bundle.student_notebooks(root / "book", Path(tmp) / "student")
+            replace_sources(outdir, notebooks)
+        bundle.write_bundle(target, root=root, edition=edition, notebooks=notebooks)
 
 
 def replace_sources(outdir: Path, student_dir: Path) -> None:

@@ -214,7 +214,7 @@ def collect_answers(nb, scheme: Scheme) -> list[list]:
     release gave it, else it is missing. Markdown cells the student
     added right after it (ids the student edition does not have) belong to the answer. The
     placeholder alone counts as no answer. Texts are cut at :data:`ANSWER_CHARS` characters."""
-    from course_lib.tools.release import ANSWER_PLACEHOLDER
+    from course_lib.tools.release import ANSWER_PLACEHOLDERS
 
     known = set(scheme.edition_ids)
     cells = list(getattr(nb, "cells", []) or [])
@@ -243,7 +243,7 @@ def collect_answers(nb, scheme: Scheme) -> list[list]:
                 break
             texts.append(_text_of(cell))
         text = "\n\n".join(t for t in texts if t.strip())
-        if text.strip() == ANSWER_PLACEHOLDER:
+        if text.strip() in ANSWER_PLACEHOLDERS:
             text = ""
         found.append([prose.key, text[:ANSWER_CHARS], how])
     return found

@@ -507,6 +507,9 @@ class MarkdownContext:
     exercise_numbers: dict[str, str] = field(default_factory=dict)  # label -> "2.1"
     counter: int = 0
     problems: list[str] = field(default_factory=list)
+    # The words the conversion writes itself (the Chinese student edition passes its own).
+    exercise_word: str = "Exercise"
+    admonition_titles: dict[str, str] = field(default_factory=lambda: dict(ADMONITION_TITLES))
 
     def next_exercise_number(self) -> str:
         self.counter += 1
@@ -552,7 +555,7 @@ def _role(role: str, content: str, ctx: MarkdownContext) -> str:
             stem = Path(target).stem
             return ctx.doc_titles.get(stem, stem)
         if target in ctx.exercise_numbers:
-            return f"Exercise {ctx.exercise_numbers[target]}"
+            return f"{ctx.exercise_word} {ctx.exercise_numbers[target]}"
         return target
     text, _ = _explicit(content)
     return text if text is not None else content
@@ -580,16 +583,16 @@ def _directive(d: Directive, ctx: MarkdownContext) -> list[str]:
     arg = convert_inline(d.argument, ctx)
     if d.name in ("exercise", "exercise-start"):
         if "nonumber" in d.options:
-            head = "**Exercise"
+            head = f"**{ctx.exercise_word}"
         else:
             number = ctx.next_exercise_number()
-            head = f"**Exercise {number}"
+            head = f"**{ctx.exercise_word} {number}"
         head += f": {arg}**" if arg else "**"
         return [head, ""] + body
     if d.name in DROPPED_DIRECTIVES:
         return []
     if d.name in ADMONITION_TITLES:
-        title = arg or ADMONITION_TITLES[d.name]
+        title = arg or ctx.admonition_titles.get(d.name, ADMONITION_TITLES[d.name])
         return _quote(([f"**{title}**", ""] if title else []) + body)
     if d.name in ("figure", "image"):
         alt = d.options.get("alt", "figure")

@@ -1,0 +1,181 @@
+"""The course in two languages: what Sphinx's gettext translation needs for this book.
+
+The Chinese edition is built from the same notebooks with ``language: zh_CN`` and the catalogs in
+``locales/zh_CN/LC_MESSAGES/book/<page>.po`` (``bash scripts/build.sh zh``); only prose is
+translated, code, outputs, figures and glued numbers are shared. This extension, loaded by both
+editions, does four things:
+
+- **Display math is not a message.** A translated ``math_block`` renders as ``\\[::\\]``, and math
+  is the same in both languages, so math blocks are marked untranslatable (extraction and
+  translation both honour that) before the Locale transform runs.
+- **Exercise titles are messages.** sphinx-exercise parses a title (the directive's argument)
+  into a subtitle node without a source, which gettext skips; it gets its source, line and raw
+  text here, so it is extracted and translated like any heading. Solution titles, which
+  sphinx-exercise copies from its registry of untranslated exercise nodes, are translated when
+  they are resolved.
+- **Glue keys in translations.** Sphinx parses each translated message as a document of its own,
+  which has no glue data, so a same-page ``{glue:text}`key``` would fail. Before a message is
+  parsed, its same-page keys are written as ``<notebook>.ipynb::key``, the form myst-nb looks up
+  across pages; the catalogs keep the short form that the English source uses.
+- **A language switch on every page** of the instructor website: a link to the same page in the
+  other language (the Chinese edition lives under ``zh/`` of the English site), and
+  ``<link rel="alternate" hreflang=...>`` for both.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from html import escape
+
+from docutils import nodes
+from sphinx.transforms import SphinxTransform
+from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.transforms import i18n as sphinx_i18n
+
+from sphinx_exercise.nodes import exercise_subtitle
+
+# The site's languages: Sphinx's language code -> (folder under the English site, hreflang,
+# the switch's text, written in the language it leads to).
+LANGUAGES = {
+    "en": ("", "en", "English"),
+    "zh_CN": ("zh/", "zh-CN", "简体中文"),
+}
+SWITCH_TO = {"en": "zh_CN", "zh_CN": "en"}
+
+GLUE_ROLE = re.compile(r"(\{glue(?::[a-z]+)?\}`)([^`:]+(?::[^`]*)?)`")
+
+
+def site_language(config) -> str:
+    """``en`` or ``zh_CN`` (Sphinx's ``language``; ``None`` and ``en_*`` mean English)."""
+    language = config.language or "en"
+    if language not in LANGUAGES:
+        return "en"
+    return language
+
+
+class MathIsNotAMessage(SphinxTransform):
+    """Display math keeps its source in every language: not extracted, never translated."""
+
+    default_priority = 5  # before the Locale transform (20)
+
+    def apply(self, **kwargs) -> None:
+        for node in self.document.findall(nodes.math_block):
+            node["translatable"] = False
+
+
+class ExerciseTitlesAreMessages(SphinxTransform):
+    """An exercise's title (sphinx-exercise's subtitle node) becomes a translatable message."""
+
+    default_priority = 5
+
+    def apply(self, **kwargs) -> None:
+        for subtitle in self.document.findall(exercise_subtitle):
+            holder = subtitle.parent
+            while holder is not None and not holder.source:
+                holder = holder.parent
+            subtitle.source = holder.source if holder is not None else self.document["source"]
+            subtitle.line = holder.line if holder is not None else 0
+            subtitle.rawsource = subtitle.astext()
+
+
+class ExerciseTitlesForGettext(SphinxPostTransform):
+    """The gettext builder reads doctrees after sphinx-exercise has folded each title into a new
+    heading without a source (post-transform 20): keep a copy of the title it can extract."""
+
+    default_priority = 1
+    builders = ("gettext",)
+
+    def run(self, **kwargs) -> None:
+        for subtitle in list(self.document.findall(exercise_subtitle)):
+            if not subtitle.rawsource:
+                continue
+            copy = nodes.paragraph(subtitle.rawsource, subtitle.rawsource)
+            copy.source, copy.line = subtitle.source, subtitle.line
+            copy.uid = getattr(subtitle, "uid", "")  # the gettext catalog skips nodes without one
+            exercise = subtitle.parent.parent
+            exercise += copy
+
+
+def glue_keys_across_pages(source: str, source_path: str) -> str:
+    """``{glue:text}`key:fmt``` -> ``{glue:text}`<notebook>::key:fmt``` for a same-page key.
+
+    ``source_path`` is the node's source (a notebook path, possibly with ``:line:<translated>``
+    appended by Sphinx); keys that already name a page are left as they are.
+    """
+    if ".ipynb" not in source_path:
+        return source
+    notebook = os.path.basename(source_path.split(".ipynb")[0]) + ".ipynb"
+
+    def rewrite(match: re.Match) -> str:
+        role, body = match.group(1), match.group(2)
+        if "::" in body:
+            return match.group(0)
+        if role == "{glue:text}`" and ":" not in body:
+            body += ":s"  # the role's own default, written out: "page::key" alone splits at its last ":"
+        return f"{role}{notebook}::{body}`"
+
+    return GLUE_ROLE.sub(rewrite, source)
+
+
+_original_publish_msgstr = sphinx_i18n.publish_msgstr
+
+
+def _publish_msgstr(app, source, source_path, source_line, config, settings):
+    return _original_publish_msgstr(app, glue_keys_across_pages(source, source_path), source_path,
+                                    source_line, config, settings)
+
+
+def translate_solution_titles(app, doctree, docname) -> None:
+    """Solution titles name their exercise from sphinx-exercise's untranslated copy: translate
+    the exercise title inside each "Solution to Exercise N (title)" with the page's catalog
+    (sphinx-exercise writes the title as a text node of its own)."""
+    if site_language(app.config) == "en":
+        return
+    from sphinx.locale import init as init_locale
+    from sphinx.util.i18n import docname_to_domain
+
+    from sphinx_exercise.nodes import solution_node
+
+    # A solution's exercise is on its own page (every exercise label of the course is).
+    dirs = [os.path.join(app.srcdir, d) for d in app.config.locale_dirs]
+    catalog, _ = init_locale(dirs, app.config.language, docname_to_domain(docname, app.config.gettext_compact))
+    for node in doctree.findall(solution_node):
+        if not node.children:
+            continue
+        for text in list(node.children[0].findall(nodes.Text)):
+            value = str(text)
+            translated = catalog.gettext(value.strip()) if value.strip() else value
+            if translated and translated != value.strip():
+                text.parent.replace(text, nodes.Text(value.replace(value.strip(), translated)))
+
+
+def language_links(app, pagename, templatename, context, doctree) -> None:
+    """The switch to the same page in the other language, and hreflang alternates."""
+    if app.builder.format != "html" or getattr(app.config, "course_edition", "instructor") != "instructor":
+        return
+    here = site_language(app.config)
+    there = SWITCH_TO[here]
+    root = "../" * pagename.count("/")
+    page = f"{pagename}.html"
+    # From the English site down into zh/, or from zh/ up to the English site.
+    to_there = root + (LANGUAGES[there][0] if here == "en" else "../") + page
+    to_here = root + page
+    alternates = (f'<link rel="alternate" hreflang="{LANGUAGES[here][1]}" href="{escape(to_here)}" />\n'
+                  f'<link rel="alternate" hreflang="{LANGUAGES[there][1]}" href="{escape(to_there)}" />\n')
+    context["metatags"] = context.get("metatags", "") + alternates
+    if "body" in context and context["body"]:
+        _, hreflang, label = LANGUAGES[there]
+        switch = (f'<p class="course-language-switch"><a class="reference external" href="{escape(to_there)}" '
+                  f'hreflang="{hreflang}" lang="{hreflang}">{label}</a></p>\n')
+        context["body"] = switch + context["body"]
+
+
+def setup(app):
+    sphinx_i18n.publish_msgstr = _publish_msgstr
+    app.add_transform(MathIsNotAMessage)
+    app.add_transform(ExerciseTitlesAreMessages)
+    app.add_post_transform(ExerciseTitlesForGettext)
+    app.connect("doctree-resolved", translate_solution_titles)
+    app.connect("html-page-context", language_links, priority=600)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
