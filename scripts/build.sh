@@ -12,9 +12,8 @@
 #                                   student bundle in its downloads/
 #   bash scripts/build.sh pdf       the book as PDF (XeLaTeX), _build/pdf/: logistic-regression-bce.pdf
 #                                   (solutions in an appendix), logistic-regression-bce-student.pdf
-#                                   (no solutions) and logistic-regression-bce-zh.pdf (the Chinese
-#                                   edition, solutions in an appendix); copied into the websites'
-#                                   downloads/ when built
+#                                   (no solutions), and the same two in Chinese, -zh.pdf and
+#                                   -student-zh.pdf; copied into the websites' downloads/ when built
 #
 # Each prints the path of what it built on its last line. A website built after the PDF links it
 # from its download menu; build the PDF first (as .ci/run does) or again after.
@@ -69,7 +68,15 @@ build_pdf() {  # $1: edition (instructor or student), $2: the PDF's file name, $
   mkdir -p "$PDF_DIR"
   cp "$tex/$PDF_NAME.pdf" "$PDF_DIR/$2"
   cp "$tex/$PDF_NAME.log" "$PDF_DIR/${2%.pdf}.log"
-  for site in "$BUILD/html" "$BUILD/student/_build/html"; do
+  # Each website offers the PDF of its own edition and language only (never the instructor PDF
+  # in the student site); the Chinese student PDF is handed out from _build/pdf/.
+  local sites=()
+  case "$1${3:+-$3}" in
+    instructor) sites=("$BUILD/html") ;;
+    student) sites=("$BUILD/student/_build/html") ;;
+    instructor-zh) sites=("$BUILD/html/zh" "$BUILD/zh/_build/html") ;;
+  esac
+  for site in "${sites[@]}"; do
     if [ -d "$site/downloads" ]; then cp "$PDF_DIR/$2" "$site/downloads/"; fi
   done
 }
@@ -107,7 +114,8 @@ case "$what" in
     build_pdf instructor "$PDF_NAME.pdf"
     build_pdf student "$PDF_NAME-student.pdf"
     build_pdf instructor "$PDF_NAME-zh.pdf" zh
-    echo "The Chinese PDF (solutions in an appendix) is at: $PDF_DIR/$PDF_NAME-zh.pdf"
+    build_pdf student "$PDF_NAME-student-zh.pdf" zh
+    echo "The Chinese PDFs are at: $PDF_DIR/$PDF_NAME-zh.pdf (solutions in an appendix) and $PDF_DIR/$PDF_NAME-student-zh.pdf (none)"
     echo "The student PDF (no solutions) is at: $PDF_DIR/$PDF_NAME-student.pdf"
     echo "The PDF (solutions in an appendix) is at:"
     echo "$PDF_DIR/$PDF_NAME.pdf"

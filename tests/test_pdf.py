@@ -28,6 +28,8 @@ ROOT = site_check.ROOT
 PDF_DIR = Path(os.environ.get("COURSE_PDF_DIR") or ROOT / "_build" / "pdf")
 BOOK = "logistic-regression-bce.pdf"
 STUDENT = "logistic-regression-bce-student.pdf"
+CHINESE = "logistic-regression-bce-zh.pdf"
+CHINESE_STUDENT = "logistic-regression-bce-student-zh.pdf"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 PAGES = (120, 400)  # 207 pages in December 2026
 # A line of code or a table running this far into the margin is cut off on paper.
@@ -42,9 +44,8 @@ def _need(tool: str) -> None:
         pytest.skip(message)
 
 
-@pytest.fixture(scope="module", params=[BOOK, STUDENT])
-def pdf(request) -> Path:
-    path = PDF_DIR / request.param
+def _built(name: str) -> Path:
+    path = PDF_DIR / name
     if not path.exists():
         message = f"{path} is not built: run `bash scripts/build.sh pdf` first"
         if os.environ.get("CI"):
@@ -52,6 +53,16 @@ def pdf(request) -> Path:
         pytest.skip(message)
     _need("pdftotext")
     return path
+
+
+@pytest.fixture(scope="module", params=[BOOK, STUDENT])
+def pdf(request) -> Path:
+    return _built(request.param)
+
+
+@pytest.fixture(scope="module", params=[CHINESE, CHINESE_STUDENT])
+def chinese_pdf(request) -> Path:
+    return _built(request.param)
 
 
 def _text(path: Path) -> str:
@@ -138,3 +149,38 @@ def test_screenshots_of_two_pages():
         subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", str(page), "-l", str(page), "-singlefile",
                         str(path), str(SCREENSHOTS / name)], check=True)
         assert (SCREENSHOTS / f"{name}.png").stat().st_size > 10_000
+
+
+def _chinese_titles() -> list[tuple[int, str]]:
+    """(chapter number, Chinese title) of each numbered chapter, from its catalog."""
+    from course_lib.tools import translations
+    titles = []
+    for number, title in _titles():
+        stem = next(stem for stem, n in __import__("course_lib.tools.release", fromlist=["x"]).chapter_numbers(
+            ROOT / "book").items() if n == number)
+        titles.append((number, translations.catalog_messages(f"book/{stem}")[translations._key(title)]))
+    return titles
+
+
+def test_the_chinese_pdf_is_the_book_in_chinese(chinese_pdf):
+    """Every chapter under its number and Chinese title, no English heading words, the solutions
+    in the appendix after the execution record (none in the student PDF), no missing glyph,
+    nothing off the page."""
+    text = _flat(_text(chinese_pdf))
+    assert PAGES[0] <= _pages(chinese_pdf) <= PAGES[1]
+    for number, title in _chinese_titles():
+        assert f"{number} {_flat(title)}" in text, f"chapter {number} ({title}) is not in the Chinese PDF"
+    assert "CHAPTER" not in text and "Chapter 1" not in text and "Contents" not in text
+    first_exercise = re.search(r"练习 (\d+)\.\d+\.\d+", text)
+    assert first_exercise and first_exercise.group(1) == "1", "exercises are not numbered as on the website"
+    solutions = [m.start() for m in re.finditer(r"解答\s*练习 \d", text)]
+    leaks = site_check.leaks_in_text(text, site_check.book_secrets(ROOT / "book"))
+    if chinese_pdf.name == CHINESE_STUDENT:
+        assert solutions == [] and "练习解答" not in text and leaks == []
+    else:
+        assert "练习解答" in text and solutions
+        assert min(solutions) > text.rindex("执行记录"), "a solution is not in the appendix"
+        assert len(leaks) > 0.5 * len(site_check.book_secrets(ROOT / "book"))
+    # the same code, outputs and glued numbers as the English book
+    assert "from course_lib.losses import" in text
+    test_no_missing_glyph_and_nothing_runs_off_the_page(chinese_pdf)

@@ -23,8 +23,11 @@ import pytest
 
 from course_lib.tools import site_check
 
-PAGES = site_check.toc_pages()
+# Both editions: the Chinese one lives in zh/ of the same site (bash scripts/build.sh).
+ENGLISH_PAGES = site_check.toc_pages()
+PAGES = ENGLISH_PAGES + [f"zh/{page}" for page in ENGLISH_PAGES]
 CHAPTERS = site_check.chapter_pages()
+ZH_SEARCH_TERM = "先验"  # "prior": a word of jieba's, in the body of chapter 4
 SCREENSHOTS = site_check.ROOT / "_build" / "screenshots"
 SEARCH_TERM = "cross-entropy"
 WORKERS = 2  # pages opened at once: the course machines have two cores
@@ -67,7 +70,7 @@ def _inspect_all(base_url, pages, mode, tmp_dir):
 @pytest.fixture(scope="module")
 def all_reports(base_url, tmp_path_factory):
     """What the harness saw on every page, in the light theme."""
-    return _inspect_all(base_url, PAGES, "light", tmp_path_factory.mktemp("netlog"))
+    return _inspect_all(base_url, PAGES, "light", tmp_path_factory.mktemp("netlog"))  # both languages
 
 
 @pytest.fixture
@@ -106,6 +109,7 @@ def test_math_is_typeset(site, reports, page):
 def test_math_is_actually_exercised_somewhere(reports):
     # The notation page is all formulas: if this fails, the math check above checked nothing.
     assert reports["book/notation.html"]["mjx"] >= 10
+    assert reports["zh/book/notation.html"]["mjx"] == reports["book/notation.html"]["mjx"]
 
 
 def _image_kind(data: bytes) -> tuple[str, int, int] | None:
@@ -132,7 +136,7 @@ def test_every_image_loads(reports, page):
         assert kind[1] > 0 and kind[2] > 0
 
 
-@pytest.mark.parametrize("page", CHAPTERS)
+@pytest.mark.parametrize("page", CHAPTERS + [f"zh/{page}" for page in CHAPTERS])
 def test_every_figure_has_alt_text(reports, page):
     # Sphinx falls back to the file name when a cell sets no alt text: that is not alt text.
     for image in reports[page]["images"]:
@@ -169,6 +173,42 @@ def test_search_finds_cross_entropy(base_url):
     assert results, "the search page showed no result list"
     hits = re.findall(r'<li[^>]*>\s*<a href="([^"]+)"', results.group(1))
     assert hits, f"searching {SEARCH_TERM!r} found nothing"
+
+
+def _search_hits(base_url: str, query: str, folder: str = "") -> list[str]:
+    from urllib.parse import quote
+    dom = site_check.dump_dom(f"{base_url}/{folder}search.html?q={quote(query)}", budget_ms=20000)
+    results = re.search(r'id="search-results".*?<ul class="search">(.*?)</ul>', dom, re.S)
+    assert results, f"the {folder or 'English '}search page showed no result list for {query!r}"
+    return re.findall(r'<li[^>]*>\s*<a href="([^"]+)"', results.group(1))
+
+
+def test_chinese_search_finds_a_chinese_word(base_url):
+    # Sphinx's Chinese search splits the text with jieba; without it only titles would match.
+    hits = _search_hits(base_url, ZH_SEARCH_TERM, "zh/")
+    assert any("ch4_prior_bias" in hit for hit in hits), f"searching {ZH_SEARCH_TERM!r} found {hits}"
+
+
+@pytest.mark.parametrize("page", ENGLISH_PAGES)
+def test_language_switch_goes_to_the_same_page_and_back(site, base_url, page):
+    """Every page links the same page in the other language, and that page links back; in the
+    browser, following the link lands on the page of the other language."""
+    from urllib.parse import urljoin
+
+    def switch_of(path: Path) -> str:
+        links = re.findall(r'<p class="course-language-switch"><a [^>]*href="([^"]+)"', path.read_text(encoding="utf-8"))
+        assert len(links) == 1, f"{path.relative_to(site)}: {len(links)} language switches"
+        return links[0]
+
+    english = site / page
+    chinese = (english.parent / switch_of(english)).resolve()
+    assert chinese == (site / "zh" / page).resolve(), f"{page}: the switch leads to {chinese}"
+    assert (chinese.parent / switch_of(chinese)).resolve() == english.resolve()
+    assert '<html lang="zh-CN"' in chinese.read_text(encoding="utf-8")
+    if page == "book/ch1_logistic_regression.html":
+        url = urljoin(f"{base_url}/{page}", switch_of(english))
+        dom = site_check.dump_dom(url, budget_ms=8000)
+        assert '<html lang="zh-CN"' in dom and "逻辑回归" in dom
 
 
 @pytest.mark.parametrize("page", CHAPTERS)

@@ -124,3 +124,9 @@ def test_screenshot_of_a_student_exercise(student_site):
         shot = site_check.screenshot(f"{base}/book/warmup.html", shots / "student-exercise.png",
                                      width=1280, height=5000)
     assert shot.stat().st_size > 50_000
+
+
+def test_student_site_serves_no_instructor_download(student_site):
+    # Only the student bundle and the student PDF: the instructor's hold the solutions.
+    served = {path.name for path in (student_site / "downloads").iterdir()}
+    assert served <= {"logistic-regression-bce-course-student.zip", "logistic-regression-bce-student.pdf"}, served

@@ -20,6 +20,10 @@ editions, does four things:
 - **A language switch on every page** of the instructor website: a link to the same page in the
   other language (the Chinese edition lives under ``zh/`` of the English site), and
   ``<link rel="alternate" hreflang=...>`` for both.
+- **Figures' alt text** (set in the drawing cell's metadata) is extracted too (the Locale
+  transform translates it).
+- **The parts of the table of contents** (``_toc.yml``'s captions) are translated too, and the
+  Chinese PDF prints chapters as "1 逻辑回归" rather than "Chapter 1" (babel is English there).
 """
 
 from __future__ import annotations
@@ -97,6 +101,55 @@ class ExerciseTitlesForGettext(SphinxPostTransform):
             exercise += copy
 
 
+class TranslateTocCaptions(SphinxTransform):
+    """The parts' captions of ``_toc.yml`` (in the sidebar and the PDF): sphinx-external-toc adds
+    its toctrees after the Locale transform (at 100), so they are translated here, from the root
+    page's catalog, where gettext extracts them."""
+
+    default_priority = 101
+
+    def apply(self, **kwargs) -> None:
+        if site_language(self.config) == "en":
+            return
+        from sphinx import addnodes
+        from sphinx.locale import init as init_locale
+        from sphinx.util.i18n import docname_to_domain
+
+        toctrees = [node for node in self.document.findall(addnodes.toctree) if node.get("rawcaption")]
+        if not toctrees:
+            return
+        dirs = [os.path.join(self.app.srcdir, d) for d in self.config.locale_dirs]
+        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
+        catalog, _ = init_locale(dirs, self.config.language, domain)
+        for node in toctrees:
+            translated = catalog.gettext(node["rawcaption"])
+            if translated and translated != node["rawcaption"]:
+                node["caption"] = translated
+
+
+class FigureAltTextsForGettext(SphinxPostTransform):
+    """A figure's alt text (the drawing cell's ``mystnb.image.alt`` metadata) is prose too, and
+    the Locale transform translates it (the image nodes of stored outputs exist when it runs).
+    But for the gettext builder myst-nb then keeps only the text/plain rendering of each output
+    (its post-transform at 4), so the images are gone when the messages are extracted: keep a
+    copy of each alt text where gettext sees it."""
+
+    default_priority = 3
+    builders = ("gettext",)
+
+    def run(self, **kwargs) -> None:
+        for image in list(self.document.findall(nodes.image)):
+            if not image.get("alt") or not hasattr(image, "uid"):
+                continue
+            bundle = image.parent  # the output's mime bundle, which myst-nb reduces to text/plain
+            while bundle is not None and bundle.get("nb_element") != "mime_bundle":
+                bundle = bundle.parent
+            anchor = bundle if bundle is not None and bundle.parent is not None else image
+            copy = nodes.paragraph(image["alt"], image["alt"])
+            copy.source, copy.line, copy.uid = image.source, image.line, image.uid
+            anchor.parent.insert(anchor.parent.index(anchor), copy)
+
+
 def glue_keys_across_pages(source: str, source_path: str) -> str:
     """``{glue:text}`key:fmt``` -> ``{glue:text}`<notebook>::key:fmt``` for a same-page key.
 
@@ -137,12 +190,14 @@ def translate_solution_titles(app, doctree, docname) -> None:
 
     from sphinx_exercise.nodes import solution_node
 
-    # A solution's exercise is on its own page (every exercise label of the course is).
     dirs = [os.path.join(app.srcdir, d) for d in app.config.locale_dirs]
-    catalog, _ = init_locale(dirs, app.config.language, docname_to_domain(docname, app.config.gettext_compact))
     for node in doctree.findall(solution_node):
         if not node.children:
             continue
+        # The page the solution (and its exercise) is on: in the LaTeX build every page is one
+        # document, resolved as the root page.
+        page = node.get("docname") or docname
+        catalog, _ = init_locale(dirs, app.config.language, docname_to_domain(page, app.config.gettext_compact))
         for text in list(node.children[0].findall(nodes.Text)):
             value = str(text)
             translated = catalog.gettext(value.strip()) if value.strip() else value
@@ -171,11 +226,27 @@ def language_links(app, pagename, templatename, context, doctree) -> None:
         context["body"] = switch + context["body"]
 
 
+CHINESE_LATEX = r"""
+% course_languages: no English words in the Chinese edition's headings (babel stays English, for
+% hyphenation of the English code and names): "1 逻辑回归" rather than "Chapter 1", "附录 A"
+\AtBeginDocument{\renewcommand{\chaptername}{}\renewcommand{\partname}{}\renewcommand{\appendixname}{附录}\renewcommand{\contentsname}{目录}}
+"""
+
+
+def chinese_latex(app, config) -> None:
+    if site_language(config) != "en":
+        config.latex_elements = dict(config.latex_elements or {})
+        config.latex_elements["preamble"] = config.latex_elements.get("preamble", "") + CHINESE_LATEX
+
+
 def setup(app):
     sphinx_i18n.publish_msgstr = _publish_msgstr
     app.add_transform(MathIsNotAMessage)
     app.add_transform(ExerciseTitlesAreMessages)
     app.add_post_transform(ExerciseTitlesForGettext)
+    app.add_transform(TranslateTocCaptions)
+    app.add_post_transform(FigureAltTextsForGettext)
+    app.connect("config-inited", chinese_latex, priority=901)
     app.connect("doctree-resolved", translate_solution_titles)
     app.connect("html-page-context", language_links, priority=600)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

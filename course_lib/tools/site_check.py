@@ -1,7 +1,8 @@
 """Build, serve and inspect the website: the shared helpers of the site tests and the benchmark.
 
 - :func:`build_book` runs ``jupyter-book build`` into a folder of your choice;
-  :func:`built_site` does it once per process (in a temporary folder) and returns the HTML folder.
+  :func:`built_site` does it once per process (in a temporary folder), adds the Chinese edition
+  under ``zh/`` (:func:`add_chinese_edition`) and returns the HTML folder.
 - :func:`toc_pages` lists the pages ``_toc.yml`` names, as paths of their HTML files.
 - :func:`serve` serves a folder on 127.0.0.1 (a free port) in a background thread. Besides the
   site it answers :data:`HARNESS_PATH`: a small page that loads one page of the site in an iframe,
@@ -86,32 +87,45 @@ def build_book(path_output: Path, *, config: Path | None = None, strict: bool = 
     return Path(path_output) / "_build" / "html"
 
 
-@functools.lru_cache(maxsize=1)
-def built_site() -> Path:
-    """The book built once per process from the stored outputs, or ``$COURSE_SITE_HTML``."""
-    if os.environ.get(SITE_ENV):
-        html_dir = Path(os.environ[SITE_ENV])
+def _given_or_built(env: str, prefix: str, build) -> Path:
+    """The HTML folder named by the environment variable ``env``, or ``build(folder)`` into a
+    temporary folder removed at exit."""
+    if os.environ.get(env):
+        html_dir = Path(os.environ[env])
         if not (html_dir / "index.html").exists():
-            raise FileNotFoundError(f"{SITE_ENV}={html_dir} holds no index.html")
+            raise FileNotFoundError(f"{env}={html_dir} holds no index.html")
         return html_dir
-    out = Path(tempfile.mkdtemp(prefix="course-site-"))
+    out = Path(tempfile.mkdtemp(prefix=prefix))
     import atexit
     atexit.register(shutil.rmtree, out, True)
-    return build_book(out)
+    return build(out)
+
+
+def add_chinese_edition(html_dir: Path, root: Path = ROOT) -> Path:
+    """Build the Chinese edition (``locales/zh_CN``, -W) and place it in ``html_dir/zh/``, as
+    ``bash scripts/build.sh`` does; return ``html_dir``."""
+    from course_lib.tools import translations
+
+    with tempfile.TemporaryDirectory(prefix="course-site-zh-") as tmp:
+        config = translations.edition_config(Path(tmp) / "config" / "_config.yml")
+        zh_html = build_book(Path(tmp) / "zh", config=config, strict=True, root=root)
+        shutil.rmtree(html_dir / "zh", ignore_errors=True)
+        shutil.copytree(zh_html, html_dir / "zh")
+    return html_dir
+
+
+@functools.lru_cache(maxsize=1)
+def built_site() -> Path:
+    """The book built once per process from the stored outputs, both languages (the Chinese
+    edition in ``zh/``), or ``$COURSE_SITE_HTML``."""
+    return _given_or_built(SITE_ENV, "course-site-", lambda out: add_chinese_edition(build_book(out)))
 
 
 @functools.lru_cache(maxsize=1)
 def built_student_site() -> Path:
     """The student website built once per process, or ``$COURSE_STUDENT_SITE_HTML``."""
-    if os.environ.get(STUDENT_SITE_ENV):
-        html_dir = Path(os.environ[STUDENT_SITE_ENV])
-        if not (html_dir / "index.html").exists():
-            raise FileNotFoundError(f"{STUDENT_SITE_ENV}={html_dir} holds no index.html")
-        return html_dir
-    out = Path(tempfile.mkdtemp(prefix="course-student-site-"))
-    import atexit
-    atexit.register(shutil.rmtree, out, True)
-    return build_book(out, edition="student", strict=True)
+    return _given_or_built(STUDENT_SITE_ENV, "course-student-site-",
+                           lambda out: build_book(out, edition="student", strict=True))
 
 
 def toc_pages(root: Path = ROOT) -> list[str]:
