@@ -487,17 +487,18 @@ def book_secrets(book_dir: Path, public_extra: list[str] = ()) -> dict[str, str]
 
 
 class _TextParser(html.parser.HTMLParser):
-    def __init__(self):
+    def __init__(self, skipped=("script", "style")):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._skip = 0
+        self._skipped = skipped
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style"):
+        if tag in self._skipped:
             self._skip += 1
 
     def handle_endtag(self, tag):
-        if tag in ("script", "style") and self._skip:
+        if tag in self._skipped and self._skip:
             self._skip -= 1
 
     def handle_data(self, data):
@@ -510,6 +511,14 @@ def html_text(text: str) -> str:
     parser = _TextParser()
     parser.feed(text)
     return " ".join(parser.parts)
+
+
+def prose_text(text: str) -> str:
+    """The text of an HTML page without scripts, styles and preformatted blocks (code and its
+    printed output, which both languages share)."""
+    parser = _TextParser(skipped=("script", "style", "pre"))
+    parser.feed(text)
+    return " ".join(" ".join(parser.parts).split())
 
 
 def leaks_in_text(text: str, secrets: dict[str, str]) -> list[str]:
