@@ -96,3 +96,19 @@ def test_every_translation_is_shown_on_the_chinese_page(site, page):
     left = [run for key, string in messages.items() if string != key
             for run in _english_runs(key) if run in chinese and run not in string]
     assert left == [], f"{page}: English left on the Chinese page: {left[:5]}"
+
+
+@pytest.mark.parametrize("page", site_check.chapter_pages())
+def test_chinese_notebook_download_is_the_chapter_in_chinese(site, page):
+    """The ".ipynb" a Chinese page offers: its prose in Chinese, code and stored outputs the
+    English notebook's own (so re-running it gives what both pages show)."""
+    import nbformat
+    stem = page.removesuffix(".html")
+    chinese = nbformat.read(str(site / "zh" / "_sources" / f"{stem}.ipynb"), as_version=4)
+    english = nbformat.read(str(site_check.ROOT / f"{stem}.ipynb"), as_version=4)
+    assert len(chinese.cells) == len(english.cells)
+    for zh, en in zip(chinese.cells, english.cells):
+        assert zh.cell_type == en.cell_type
+        if en.cell_type == "code":
+            assert zh.source == en.source and zh.get("outputs") == en.get("outputs")
+    assert re.search("[\\u4e00-\\u9fff]", chinese.cells[0].source), chinese.cells[0].source[:80]

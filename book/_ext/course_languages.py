@@ -22,6 +22,7 @@ editions, does four things:
   ``<link rel="alternate" hreflang=...>`` for both.
 - **Figures' alt text** (set in the drawing cell's metadata) is extracted too (the Locale
   transform translates it).
+- **The Chinese site's page downloads** (``_sources/``) hold the Markdown in Chinese.
 - **The parts of the table of contents** (``_toc.yml``'s captions) are translated too, and the
   Chinese PDF prints chapters as "1 逻辑回归" rather than "Chapter 1" (babel is English there).
 """
@@ -239,6 +240,36 @@ def chinese_latex(app, config) -> None:
         config.latex_elements["preamble"] = config.latex_elements.get("preamble", "") + CHINESE_LATEX
 
 
+def chinese_notebook_sources(app, exception) -> None:
+    """The Chinese site's ".ipynb" and ".md" downloads: the pages with their Markdown in Chinese
+    (from the catalogs; code and stored outputs as in English), so that a reader who runs a
+    chapter in Jupyter reads what the Chinese page shows."""
+    if exception is not None or app.builder.format != "html" or site_language(app.config) == "en":
+        return
+    import sys
+    from pathlib import Path
+
+    import nbformat
+
+    sys.path.insert(0, str(app.srcdir))
+    from course_lib.tools import translations  # noqa: E402 (the working copy's)
+
+    sources = Path(app.outdir) / "_sources"
+    for path in sorted(sources.rglob("*.ipynb")) + sorted(sources.rglob("*.md")):
+        page = path.relative_to(sources).with_suffix("").as_posix()
+        if not (translations.CATALOGS / f"{page}.po").exists():
+            continue
+        translator = translations.MarkdownTranslator(translations.catalog_messages(page))
+        if path.suffix == ".md":
+            path.write_text(translator.translate(path.read_text(encoding="utf-8")), encoding="utf-8")
+            continue
+        nb = nbformat.read(str(path), as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                cell.source = translator.translate(cell.source)
+        nbformat.write(nb, str(path))
+
+
 def setup(app):
     sphinx_i18n.publish_msgstr = _publish_msgstr
     app.add_transform(MathIsNotAMessage)
@@ -249,4 +280,5 @@ def setup(app):
     app.connect("config-inited", chinese_latex, priority=901)
     app.connect("doctree-resolved", translate_solution_titles)
     app.connect("html-page-context", language_links, priority=600)
+    app.connect("build-finished", chinese_notebook_sources)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -134,9 +134,9 @@ def run_bench(args) -> dict:
 
 # --- the other builds (issue 17): student website, PDFs -----------------------------------------
 def editions_bench(tmp: Path) -> dict:
-    """Seconds of the student website's build and of each PDF (``bash scripts/build.sh student``
-    and ``... pdf`` do the same), from stored outputs, into ``tmp``; a PDF is ``None`` when
-    XeLaTeX is not installed."""
+    """Seconds of the student website's build, the Chinese website's and each English PDF's
+    (``bash scripts/build.sh student``, ``... zh`` and ``... pdf`` do the same), from stored
+    outputs, into ``tmp``; a PDF is ``None`` when XeLaTeX is not installed."""
     figures = {}
     print("building the student website ...", flush=True)
     try:
@@ -145,6 +145,15 @@ def editions_bench(tmp: Path) -> dict:
     except RuntimeError as exc:  # reported, not raised: the bench measures, it does not judge
         print(f"the student website did not build: {str(exc)[-500:]}", flush=True)
         figures["build_student_s"] = None
+    print("building the Chinese website ...", flush=True)
+    try:
+        from course_lib.tools import translations
+        config = translations.edition_config(tmp / "zh-config" / "_config.yml")
+        seconds, _ = _timed(site_check.build_book, tmp / "zh", config=config, strict=True)
+        figures["build_chinese_s"] = round(seconds, 2)
+    except RuntimeError as exc:
+        print(f"the Chinese website did not build: {str(exc)[-500:]}", flush=True)
+        figures["build_chinese_s"] = None
     for edition in ("instructor", "student"):
         key = f"build_pdf_{edition}_s"
         if shutil.which("xelatex") is None or shutil.which("latexmk") is None:
@@ -162,6 +171,7 @@ def editions_bench(tmp: Path) -> dict:
 def format_editions(figures: dict) -> list[tuple[str, str]]:
     rows = []
     for key, name in (("build_student_s", "build the student website"),
+                      ("build_chinese_s", "build the Chinese website (zh/)"),
                       ("build_pdf_instructor_s", "build the PDF (solutions appendix)"),
                       ("build_pdf_student_s", "build the student PDF")):
         if key in figures:
