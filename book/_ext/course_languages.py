@@ -3,7 +3,7 @@
 The Chinese edition is built from the same notebooks with ``language: zh_CN`` and the catalogs in
 ``locales/zh_CN/LC_MESSAGES/book/<page>.po`` (``bash scripts/build.sh zh``); only prose is
 translated, code, outputs, figures and glued numbers are shared. This extension, loaded by both
-editions, does four things:
+editions, does the following:
 
 - **Display math is not a message.** A translated ``math_block`` renders as ``\\[::\\]``, and math
   is the same in both languages, so math blocks are marked untranslatable (extraction and
@@ -57,6 +57,16 @@ def site_language(config) -> str:
     if language not in LANGUAGES:
         return "en"
     return language
+
+
+def page_catalog(app, docname: str):
+    """The translations of one page (``gettext``-style ``catalog.gettext(message)``)."""
+    from sphinx.locale import init as init_locale
+    from sphinx.util.i18n import docname_to_domain
+
+    dirs = [os.path.join(app.srcdir, folder) for folder in app.config.locale_dirs]
+    catalog, _ = init_locale(dirs, app.config.language, docname_to_domain(docname, app.config.gettext_compact))
+    return catalog
 
 
 class MathIsNotAMessage(SphinxTransform):
@@ -113,15 +123,11 @@ class TranslateTocCaptions(SphinxTransform):
         if site_language(self.config) == "en":
             return
         from sphinx import addnodes
-        from sphinx.locale import init as init_locale
-        from sphinx.util.i18n import docname_to_domain
 
         toctrees = [node for node in self.document.findall(addnodes.toctree) if node.get("rawcaption")]
         if not toctrees:
             return
-        dirs = [os.path.join(self.app.srcdir, d) for d in self.config.locale_dirs]
-        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
-        catalog, _ = init_locale(dirs, self.config.language, domain)
+        catalog = page_catalog(self.app, self.env.docname)
         for node in toctrees:
             translated = catalog.gettext(node["rawcaption"])
             if translated and translated != node["rawcaption"]:
@@ -186,19 +192,14 @@ def translate_solution_titles(app, doctree, docname) -> None:
     (sphinx-exercise writes the title as a text node of its own)."""
     if site_language(app.config) == "en":
         return
-    from sphinx.locale import init as init_locale
-    from sphinx.util.i18n import docname_to_domain
-
     from sphinx_exercise.nodes import solution_node
 
-    dirs = [os.path.join(app.srcdir, d) for d in app.config.locale_dirs]
     for node in doctree.findall(solution_node):
         if not node.children:
             continue
         # The page the solution (and its exercise) is on: in the LaTeX build every page is one
         # document, resolved as the root page.
-        page = node.get("docname") or docname
-        catalog, _ = init_locale(dirs, app.config.language, docname_to_domain(page, app.config.gettext_compact))
+        catalog = page_catalog(app, node.get("docname") or docname)
         for text in list(node.children[0].findall(nodes.Text)):
             value = str(text)
             translated = catalog.gettext(value.strip()) if value.strip() else value
