@@ -185,3 +185,13 @@ def test_release_stops_when_a_chapter_is_not_fully_translated(tmp_path):
     with pytest.raises(ValueError, match="no zh_CN translation"):
         release(ROOT / "book", tmp_path / "out", language="zh_CN", catalogs=catalogs)
     assert not (tmp_path / "out").exists()
+
+
+def test_the_chinese_student_edition_leaks_no_solution(editions):
+    """The release's leak check (every line of every solution) on the Chinese student notebooks."""
+    from course_lib.tools import site_check
+    _, chinese = editions
+    secrets = site_check.book_secrets(ROOT / "book")
+    text = "\n".join(cell.source for path in sorted(chinese.glob("*.ipynb"))
+                     for cell in nbformat.read(str(path), as_version=4).cells)
+    assert secrets and site_check.leaks_in_text(text, secrets) == []

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import copy
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LANGUAGE = "zh_CN"
 LOCALES = ROOT / "locales"
 CATALOGS = LOCALES / LANGUAGE / "LC_MESSAGES"
-# What the Chinese edition's configuration changes in _config.yml (title, language, fonts).
+# What the Chinese edition's configuration changes in _config.yml (title, author, language).
 OVERRIDES = LOCALES / LANGUAGE / "config.yml"
 
 # Markup a translation must keep exactly (as a multiset): roles with their targets (glue, ref,
