@@ -154,12 +154,10 @@ def test_screenshots_of_two_pages():
 def _chinese_titles() -> list[tuple[int, str]]:
     """(chapter number, Chinese title) of each numbered chapter, from its catalog."""
     from course_lib.tools import translations
-    titles = []
-    for number, title in _titles():
-        stem = next(stem for stem, n in __import__("course_lib.tools.release", fromlist=["x"]).chapter_numbers(
-            ROOT / "book").items() if n == number)
-        titles.append((number, translations.catalog_messages(f"book/{stem}")[translations._key(title)]))
-    return titles
+    from course_lib.tools.release import chapter_numbers
+    stems = {number: stem for stem, number in chapter_numbers(ROOT / "book").items()}
+    return [(number, translations.catalog_messages(f"book/{stems[number]}")[translations._key(title)])
+            for number, title in _titles()]
 
 
 def test_the_chinese_pdf_is_the_book_in_chinese(chinese_pdf):

@@ -15,7 +15,7 @@ import nbformat
 import pytest
 
 from course_lib.grading import scheme
-from course_lib.tools import translations
+from course_lib.tools import site_check, translations
 from course_lib.tools.release import ANSWER_PLACEHOLDER_BY_LANGUAGE, release
 
 ROOT = translations.ROOT
@@ -37,8 +37,7 @@ def test_every_message_is_translated_current_and_keeps_its_markup(templates):
 
 def test_every_page_of_the_book_has_a_catalog(templates):
     pages = {path.relative_to(templates).with_suffix("").as_posix() for path in templates.rglob("*.pot")}
-    expected = {f"book/{Path(page).stem}" for page in
-                __import__("course_lib.tools.site_check", fromlist=["toc_pages"]).toc_pages()}
+    expected = {f"book/{Path(page).stem}" for page in site_check.toc_pages()}
     assert expected <= pages
     for page in expected:
         assert (translations.CATALOGS / f"{page}.po").exists(), page
@@ -189,7 +188,6 @@ def test_release_stops_when_a_chapter_is_not_fully_translated(tmp_path):
 
 def test_the_chinese_student_edition_leaks_no_solution(editions):
     """The release's leak check (every line of every solution) on the Chinese student notebooks."""
-    from course_lib.tools import site_check
     _, chinese = editions
     secrets = site_check.book_secrets(ROOT / "book")
     text = "\n".join(cell.source for path in sorted(chinese.glob("*.ipynb"))
